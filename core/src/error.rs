@@ -1,0 +1,108 @@
+//! The one error type of the core.
+
+use core::fmt;
+
+/// Everything a caller can get wrong, reported instead of panicking.
+///
+/// A panic on a microcontroller is a reboot, so every public function of the core that takes
+/// sizes, slices or labels checks them and returns one of these.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Error {
+    /// The network spec itself is unusable: no layers, a zero-sized layer, or a layer whose
+    /// input size differs from the previous layer's output size.
+    InvalidSpec {
+        /// Index of the offending layer (0 for an empty spec).
+        layer: usize,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A slice has the wrong length for the spec and batch size it is used with.
+    LengthMismatch {
+        /// Which buffer (e.g. `"params"`, `"input"`).
+        buffer: &'static str,
+        /// The length the spec and batch call for.
+        expected: usize,
+        /// The length that was passed.
+        actual: usize,
+    },
+    /// A buffer is shorter than the spec and batch size need (longer is fine).
+    BufferTooSmall {
+        /// Which buffer (e.g. `"workspace"`).
+        buffer: &'static str,
+        /// The minimum length needed.
+        needed: usize,
+        /// The length that was passed.
+        actual: usize,
+    },
+    /// The batch size is zero.
+    EmptyBatch,
+    /// A class label is not below the number of classes.
+    LabelOutOfRange {
+        /// Position of the sample in the batch.
+        sample: usize,
+        /// The label found there.
+        label: usize,
+        /// The number of classes (the network's output width).
+        classes: usize,
+    },
+    /// The loss came out NaN or infinite (diverging training, or NaN/Inf in the data).
+    NonFiniteLoss,
+    /// The chosen loss cannot be used with this kind of target (e.g. MSE with class labels).
+    TargetKindMismatch {
+        /// The loss that was asked for.
+        loss: &'static str,
+        /// The kind of target it needs.
+        needs: &'static str,
+    },
+    /// A hyper-parameter is out of its valid range (e.g. a negative learning rate).
+    InvalidHyperParameter {
+        /// Name of the parameter.
+        name: &'static str,
+        /// Why it is rejected.
+        reason: &'static str,
+    },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Error::InvalidSpec { layer, reason } => write!(f, "invalid network spec at layer {layer}: {reason}"),
+            Error::LengthMismatch { buffer, expected, actual } => {
+                write!(f, "`{buffer}` has length {actual}, expected {expected}")
+            }
+            Error::BufferTooSmall { buffer, needed, actual } => {
+                write!(f, "`{buffer}` has length {actual}, needs at least {needed}")
+            }
+            Error::EmptyBatch => write!(f, "batch size is zero"),
+            Error::LabelOutOfRange { sample, label, classes } => {
+                write!(f, "label {label} of sample {sample} is out of range for {classes} classes")
+            }
+            Error::NonFiniteLoss => write!(f, "loss is NaN or infinite (diverging training or non-finite data)"),
+            Error::TargetKindMismatch { loss, needs } => write!(f, "loss `{loss}` needs {needs} targets"),
+            Error::InvalidHyperParameter { name, reason } => write!(f, "invalid hyper-parameter `{name}`: {reason}"),
+        }
+    }
+}
+
+impl core::error::Error for Error {}
+
+/// Shorthand for results of the core.
+pub type Result<T> = core::result::Result<T, Error>;
+
+/// Checks that `buffer` has exactly `expected` elements.
+pub(crate) fn check_len(buffer: &'static str, expected: usize, actual: usize) -> Result<()> {
+    if expected == actual {
+        Ok(())
+    } else {
+        Err(Error::LengthMismatch { buffer, expected, actual })
+    }
+}
+
+/// Checks that `buffer` has at least `needed` elements.
+pub(crate) fn check_min_len(buffer: &'static str, needed: usize, actual: usize) -> Result<()> {
+    if actual >= needed {
+        Ok(())
+    } else {
+        Err(Error::BufferTooSmall { buffer, needed, actual })
+    }
+}

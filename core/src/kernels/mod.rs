@@ -1,0 +1,14 @@
+//! SIMD building blocks on plain slices. Only this module knows about `wide`.
+//!
+//! Every kernel has a plain scalar twin in [`reference`], kept for tests: the optimized kernel
+//! must agree with it (up to floating-point reassociation) for every shape.
+//!
+//! Kernels take slices whose lengths the caller (the `nn` and `optim` modules) has already
+//! checked; they only `debug_assert!` them. They never allocate.
+
+pub mod reference;
+mod products;
+mod vector;
+
+pub use products::{matmul_accumulate_at_b, matmul_a_b, matmul_a_bt_bias};
+pub use vector::{axpy, dot, scale, sum};

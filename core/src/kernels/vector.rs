@@ -1,0 +1,82 @@
+//! Level-1 kernels (dot, axpy, scale, sum) on `f32x8` lanes with a scalar tail.
+
+use wide::f32x8;
+
+/// Number of `f32` lanes in one SIMD register as `wide` models it.
+const LANES: usize = 8;
+
+/// Loads eight consecutive values; `chunk` must have exactly [`LANES`] elements.
+#[inline(always)]
+fn load(chunk: &[f32]) -> f32x8 {
+    let mut lanes = [0.0f32; LANES];
+    lanes.copy_from_slice(chunk);
+    f32x8::from(lanes)
+}
+
+/// Dot product `Σ a[i]·b[i]` over the common length.
+///
+/// Two independent accumulators hide the latency of the fused multiply-add.
+#[inline]
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut acc0 = f32x8::ZERO;
+    let mut acc1 = f32x8::ZERO;
+    let mut pairs_a = a.chunks_exact(2 * LANES);
+    let mut pairs_b = b.chunks_exact(2 * LANES);
+    for (ca, cb) in (&mut pairs_a).zip(&mut pairs_b) {
+        acc0 = load(&ca[..LANES]).mul_add(load(&cb[..LANES]), acc0);
+        acc1 = load(&ca[LANES..]).mul_add(load(&cb[LANES..]), acc1);
+    }
+    let mut singles_a = pairs_a.remainder().chunks_exact(LANES);
+    let mut singles_b = pairs_b.remainder().chunks_exact(LANES);
+    for (ca, cb) in (&mut singles_a).zip(&mut singles_b) {
+        acc0 = load(ca).mul_add(load(cb), acc0);
+    }
+    let mut total = (acc0 + acc1).reduce_add();
+    for (x, y) in singles_a.remainder().iter().zip(singles_b.remainder()) {
+        total += x * y;
+    }
+    total
+}
+
+/// `y[i] += alpha · x[i]` over the common length.
+#[inline]
+pub fn axpy(y: &mut [f32], alpha: f32, x: &[f32]) {
+    let n = y.len().min(x.len());
+    let (y, x) = (&mut y[..n], &x[..n]);
+    let a = f32x8::splat(alpha);
+    let mut ys = y.chunks_exact_mut(LANES);
+    let mut xs = x.chunks_exact(LANES);
+    for (cy, cx) in (&mut ys).zip(&mut xs) {
+        let r = load(cx).mul_add(a, load(cy));
+        cy.copy_from_slice(&r.to_array());
+    }
+    for (vy, vx) in ys.into_remainder().iter_mut().zip(xs.remainder()) {
+        *vy += alpha * vx;
+    }
+}
+
+/// `y[i] *= alpha`.
+#[inline]
+pub fn scale(y: &mut [f32], alpha: f32) {
+    let a = f32x8::splat(alpha);
+    let mut ys = y.chunks_exact_mut(LANES);
+    for cy in &mut ys {
+        cy.copy_from_slice(&(load(cy) * a).to_array());
+    }
+    for v in ys.into_remainder() {
+        *v *= alpha;
+    }
+}
+
+/// `Σ x[i]`.
+#[inline]
+pub fn sum(x: &[f32]) -> f32 {
+    let mut acc = f32x8::ZERO;
+    let mut xs = x.chunks_exact(LANES);
+    for c in &mut xs {
+        acc += load(c);
+    }
+    acc.reduce_add() + xs.remainder().iter().sum::<f32>()
+}

@@ -1,0 +1,15 @@
+//! Dense networks: the spec, activations, losses, forward and backward passes, metrics.
+//!
+//! This module speaks shapes; the arithmetic lives in [`crate::kernels`].
+
+mod activation;
+mod loss;
+mod metrics;
+mod network;
+mod spec;
+
+pub use activation::{sigmoid, Activation, LEAKY_RELU_SLOPE};
+pub use loss::{Loss, Target};
+pub use metrics::{accuracy, argmax, binary_accuracy};
+pub use network::Batch;
+pub use spec::{LayerSpec, Spec};

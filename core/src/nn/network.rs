@@ -1,0 +1,174 @@
+//! Forward and backward passes of a [`Spec`] over caller-provided flat buffers.
+
+use crate::error::{check_len, check_min_len, Error, Result};
+use crate::kernels::{axpy, matmul_a_b, matmul_a_bt_bias, matmul_accumulate_at_b};
+use crate::nn::loss::{Loss, Target};
+use crate::nn::spec::Spec;
+
+/// One minibatch: inputs `[size, inputs]` row-major and their targets.
+#[derive(Clone, Copy, Debug)]
+pub struct Batch<'a> {
+    /// Inputs, `size × spec.inputs()` values, one sample per row.
+    pub input: &'a [f32],
+    /// What the loss compares the outputs with.
+    pub target: Target<'a>,
+    /// Number of samples.
+    pub size: usize,
+}
+
+impl<'a> Batch<'a> {
+    /// A batch of `size` samples.
+    pub const fn new(input: &'a [f32], target: Target<'a>, size: usize) -> Self {
+        Batch { input, target, size }
+    }
+}
+
+impl<'a> Spec<'a> {
+    /// Runs the network on `batch` samples and returns the outputs `[batch, outputs]` (after the
+    /// last activation), which live inside `workspace`.
+    ///
+    /// `workspace` needs at least [`Spec::forward_workspace_len`] elements for inference, or
+    /// [`Spec::workspace_len`] if a [`Spec::backward`] will follow.
+    pub fn forward<'w>(&self, params: &[f32], input: &[f32], batch: usize, workspace: &'w mut [f32]) -> Result<&'w [f32]> {
+        self.check_pass(params.len(), input.len(), batch, workspace.len(), true)?;
+        let activations_len = batch * self.activation_len_per_sample();
+        self.forward_unchecked(params, input, batch, &mut workspace[..activations_len]);
+        Ok(&workspace[activations_len - batch * self.outputs()..activations_len])
+    }
+
+    /// Back-propagates `grad_output` (dE/dOutput, `[batch, outputs]`) through the network and
+    /// writes dE/dParams into `grads` (overwriting it), and dE/dInput into `grad_input` if given.
+    ///
+    /// The workspace must hold what [`Spec::forward`] left in it for the same `params`, `input`
+    /// and `batch`: the backward pass reads the stored activations instead of recomputing them.
+    #[allow(clippy::too_many_arguments)] // each buffer is a distinct role; grouping them would hide that
+    pub fn backward(
+        &self,
+        params: &[f32],
+        input: &[f32],
+        batch: usize,
+        workspace: &mut [f32],
+        grad_output: &[f32],
+        grads: &mut [f32],
+        grad_input: Option<&mut [f32]>,
+    ) -> Result<()> {
+        self.check_pass(params.len(), input.len(), batch, workspace.len(), false)?;
+        check_len("grads", self.param_len(), grads.len())?;
+        check_len("grad_output", batch * self.outputs(), grad_output.len())?;
+        if let Some(g) = grad_input.as_deref() {
+            check_len("grad_input", batch * self.inputs(), g.len())?;
+        }
+        let (activations, delta, scratch) = self.split_workspace(workspace, batch);
+        delta[..grad_output.len()].copy_from_slice(grad_output);
+        self.backward_unchecked(params, input, batch, activations, delta, scratch, grads, grad_input);
+        Ok(())
+    }
+
+    /// Forward pass, loss, and backward pass in one call: writes dLoss/dParams into `grads`
+    /// (overwriting it) and returns the mean loss over the batch.
+    ///
+    /// On an error (bad shapes, a label out of range, a non-finite loss) `grads` and `params`
+    /// are left untouched, so a training loop can skip the batch and lose nothing.
+    pub fn loss_and_gradients(
+        &self,
+        params: &[f32],
+        grads: &mut [f32],
+        workspace: &mut [f32],
+        loss: Loss,
+        batch: &Batch<'_>,
+    ) -> Result<f32> {
+        self.check_pass(params.len(), batch.input.len(), batch.size, workspace.len(), false)?;
+        check_len("grads", self.param_len(), grads.len())?;
+        let (activations, delta, scratch) = self.split_workspace(workspace, batch.size);
+        self.forward_unchecked(params, batch.input, batch.size, activations);
+        let output_len = batch.size * self.outputs();
+        let output = &activations[activations.len() - output_len..];
+        let value = loss.evaluate(output, batch.size, self.outputs(), batch.target, Some(&mut delta[..output_len]))?;
+        self.backward_unchecked(params, batch.input, batch.size, activations, delta, scratch, grads, None);
+        Ok(value)
+    }
+
+    /// Validates the spec and every length a pass depends on.
+    fn check_pass(&self, params: usize, input: usize, batch: usize, workspace: usize, forward_only: bool) -> Result<()> {
+        self.validate()?;
+        if batch == 0 {
+            return Err(Error::EmptyBatch);
+        }
+        check_len("params", self.param_len(), params)?;
+        let expected_input = batch.checked_mul(self.inputs()).unwrap_or(usize::MAX);
+        check_len("input", expected_input, input)?;
+        let needed = self.checked_workspace_len(batch, forward_only).unwrap_or(usize::MAX);
+        check_min_len("workspace", needed, workspace)
+    }
+
+    /// Splits a (checked) workspace into activations, the current delta and a scratch delta.
+    fn split_workspace<'w>(&self, workspace: &'w mut [f32], batch: usize) -> (&'w mut [f32], &'w mut [f32], &'w mut [f32]) {
+        let scratch_len = batch * self.max_width();
+        let (activations, rest) = workspace.split_at_mut(batch * self.activation_len_per_sample());
+        let (delta, rest) = rest.split_at_mut(scratch_len);
+        (activations, delta, &mut rest[..scratch_len])
+    }
+
+    /// Forward pass into `activations` (`batch × activation_len_per_sample`), lengths checked.
+    fn forward_unchecked(&self, params: &[f32], input: &[f32], batch: usize, activations: &mut [f32]) {
+        let mut filled = 0;
+        for (offset, layer) in self.layer_offsets() {
+            let (weights, biases) = params[offset..offset + layer.param_len()].split_at(layer.weight_len());
+            let (previous, rest) = activations.split_at_mut(filled);
+            let x = if filled == 0 { input } else { &previous[filled - batch * layer.inputs..] };
+            let y = &mut rest[..batch * layer.outputs];
+            matmul_a_bt_bias(x, weights, biases, y, batch, layer.inputs, layer.outputs);
+            layer.activation.apply_slice(y);
+            filled += y.len();
+        }
+    }
+
+    /// Backward pass, lengths checked. `delta` holds dE/dOutput of the last layer on entry.
+    #[allow(clippy::too_many_arguments)]
+    fn backward_unchecked<'b>(
+        &self,
+        params: &[f32],
+        input: &[f32],
+        batch: usize,
+        activations: &[f32],
+        mut delta: &'b mut [f32],
+        mut scratch: &'b mut [f32],
+        grads: &mut [f32],
+        grad_input: Option<&mut [f32]>,
+    ) {
+        let mut activation_end = activations.len();
+        let mut param_end = params.len();
+        for (index, layer) in self.layers().iter().enumerate().rev() {
+            let activation_start = activation_end - batch * layer.outputs;
+            let param_start = param_end - layer.param_len();
+            let y = &activations[activation_start..activation_end];
+            let x = if index == 0 { input } else { &activations[activation_start - batch * layer.inputs..activation_start] };
+            let weights = &params[param_start..param_start + layer.weight_len()];
+            let (grad_weights, grad_biases) = grads[param_start..param_end].split_at_mut(layer.weight_len());
+
+            // dE/dz = dE/dy · f'(y)
+            let dz = &mut delta[..y.len()];
+            layer.activation.backprop_slice(y, dz);
+            // dE/dW = dZᵀ·X and dE/db = column sums of dZ
+            grad_weights.fill(0.0);
+            matmul_accumulate_at_b(dz, x, grad_weights, batch, layer.outputs, layer.inputs);
+            grad_biases.fill(0.0);
+            for dz_row in dz.chunks_exact(layer.outputs) {
+                axpy(grad_biases, 1.0, dz_row);
+            }
+            // dE/dX = dZ·W, the next delta (or the input gradient for the first layer)
+            if index > 0 {
+                let dx = &mut scratch[..batch * layer.inputs];
+                matmul_a_b(dz, weights, dx, batch, layer.outputs, layer.inputs);
+                core::mem::swap(&mut delta, &mut scratch);
+            }
+            activation_end = activation_start;
+            param_end = param_start;
+        }
+        if let Some(grad_input) = grad_input {
+            let first = &self.layers()[0];
+            let dz = &delta[..batch * first.outputs];
+            matmul_a_b(dz, &params[..first.weight_len()], grad_input, batch, first.outputs, first.inputs);
+        }
+    }
+}

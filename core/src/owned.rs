@@ -1,0 +1,108 @@
+//! An owned network that allocates its own buffers (feature `alloc`).
+
+use alloc::vec;
+use alloc::vec::Vec;
+
+use crate::error::Result;
+use crate::init::{init_params, Init, Rng};
+use crate::nn::{Batch, LayerSpec, Loss, Spec};
+use crate::optim::sgd_step;
+
+/// A dense network with its params, grads and workspace in `Vec`s.
+///
+/// The workspace grows to the largest batch seen and is reused after that, so a training loop
+/// with a fixed batch size allocates only on its first step.
+///
+/// ```
+/// use embergrad::{Activation, Batch, Init, LayerSpec, Loss, Mlp, Rng, Target};
+/// let layers = [LayerSpec::new(2, 4, Activation::Tanh), LayerSpec::new(4, 1, Activation::Sigmoid)];
+/// let mut net = Mlp::new(&layers, Init::Auto, &mut Rng::new(1)).unwrap();
+/// let input = [0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0];
+/// let target = [0.0, 1.0, 1.0, 0.0];
+/// let batch = Batch::new(&input, Target::Values(&target), 4);
+/// let first = net.train_step_sgd(Loss::Mse, &batch, 0.5).unwrap();
+/// let mut last = first;
+/// for _ in 0..200 {
+///     last = net.train_step_sgd(Loss::Mse, &batch, 0.5).unwrap();
+/// }
+/// assert!(last < first);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Mlp {
+    layers: Vec<LayerSpec>,
+    params: Vec<f32>,
+    grads: Vec<f32>,
+    workspace: Vec<f32>,
+}
+
+impl Mlp {
+    /// Builds a network from its layers, initialising the weights with `init` from `rng`.
+    pub fn new(layers: &[LayerSpec], init: Init, rng: &mut Rng) -> Result<Self> {
+        let spec = Spec::new(layers);
+        spec.validate()?;
+        let mut params = vec![0.0; spec.param_len()];
+        init_params(&spec, &mut params, init, rng)?;
+        Ok(Mlp { layers: layers.to_vec(), grads: vec![0.0; params.len()], params, workspace: Vec::new() })
+    }
+
+    /// Builds a network around existing parameters (e.g. loaded from a file).
+    pub fn from_params(layers: &[LayerSpec], params: Vec<f32>) -> Result<Self> {
+        let spec = Spec::new(layers);
+        spec.validate()?;
+        crate::error::check_len("params", spec.param_len(), params.len())?;
+        Ok(Mlp { layers: layers.to_vec(), grads: vec![0.0; params.len()], params, workspace: Vec::new() })
+    }
+
+    /// The network's spec.
+    pub fn spec(&self) -> Spec<'_> {
+        Spec::new(&self.layers)
+    }
+
+    /// The flat parameters (see [`Spec`] for the layout).
+    pub fn params(&self) -> &[f32] {
+        &self.params
+    }
+
+    /// The flat parameters, writable.
+    pub fn params_mut(&mut self) -> &mut [f32] {
+        &mut self.params
+    }
+
+    /// The gradients of the last [`Mlp::loss_and_gradients`] call.
+    pub fn grads(&self) -> &[f32] {
+        &self.grads
+    }
+
+    /// Parameters (writable) and gradients together, for an optimizer step.
+    pub fn params_and_grads(&mut self) -> (&mut [f32], &[f32]) {
+        (&mut self.params, &self.grads)
+    }
+
+    /// Grows the workspace so that it fits `batch` samples.
+    fn reserve(&mut self, batch: usize) {
+        let needed = Spec::new(&self.layers).checked_workspace_len(batch, false).unwrap_or(0);
+        if self.workspace.len() < needed {
+            self.workspace.resize(needed, 0.0);
+        }
+    }
+
+    /// Outputs for `batch` samples of `input` (`[batch, inputs]`), `[batch, outputs]`.
+    pub fn forward(&mut self, input: &[f32], batch: usize) -> Result<&[f32]> {
+        self.reserve(batch);
+        Spec::new(&self.layers).forward(&self.params, input, batch, &mut self.workspace)
+    }
+
+    /// Computes the mean loss of the batch and stores its gradient in [`Mlp::grads`].
+    pub fn loss_and_gradients(&mut self, loss: Loss, batch: &Batch<'_>) -> Result<f32> {
+        self.reserve(batch.size);
+        Spec::new(&self.layers).loss_and_gradients(&self.params, &mut self.grads, &mut self.workspace, loss, batch)
+    }
+
+    /// One plain SGD step on `batch`; returns the loss before the step. On an error the
+    /// parameters are unchanged.
+    pub fn train_step_sgd(&mut self, loss: Loss, batch: &Batch<'_>, lr: f32) -> Result<f32> {
+        let value = self.loss_and_gradients(loss, batch)?;
+        sgd_step(&mut self.params, &self.grads, lr)?;
+        Ok(value)
+    }
+}
