@@ -1,1 +1,11 @@
-//! placeholder
+//! # embergrad-std
+//!
+//! The desktop side of embergrad: datasets and a simple training loop on top of the no_std
+//! core. (Data parallelism, the full trainer and the CLI grow here.)
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod dataset;
+pub mod train;
+
+pub use dataset::{DataError, Dataset};

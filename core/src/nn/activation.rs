@@ -12,7 +12,7 @@ pub const LEAKY_RELU_SLOPE: f32 = 0.01;
 pub enum Activation {
     /// `f(z) = z`: raw outputs (logits for the cross-entropy losses).
     Identity,
-    /// `f(z) = max(z, 0)`; derivative 0 at `z = 0`, as in PyTorch.
+    /// `f(z) = max(z, 0)`; derivative 0 at `z = 0`, as in PyTorch. NaN stays NaN.
     Relu,
     /// `f(z) = z` for `z > 0`, else `0.01·z`; derivative 0.01 at `z = 0`, as in PyTorch.
     LeakyRelu,
@@ -53,7 +53,14 @@ impl Activation {
     pub fn apply(self, z: f32) -> f32 {
         match self {
             Activation::Identity => z,
-            Activation::Relu => z.max(0.0),
+            // Not `z.max(0.0)`: that maps NaN to 0 and would hide NaN in the data.
+            Activation::Relu => {
+                if z < 0.0 {
+                    0.0
+                } else {
+                    z
+                }
+            }
             Activation::LeakyRelu => {
                 if z > 0.0 {
                     z

@@ -1,0 +1,149 @@
+//! Every layer, activation and loss gradient of the core against central finite differences
+//! of an independent float64 reference network, on random small networks.
+
+use embergrad::{Activation, LayerSpec, Loss, Spec, Target};
+use embergrad_tests::{central_differences, forward_f64, network_loss_f64, rel_err, RefTarget};
+use proptest::prelude::*;
+
+/// Step of the central differences: the error is O(h²) ≈ 1e-10 and the f64 rounding
+/// O(ε/h) ≈ 1e-10, so both stay far below the tolerance.
+const STEP: f64 = 1e-5;
+
+/// The core computes in f32 (about 7 significant digits, less after sums), so its gradients
+/// are held to 1e-3 relative (with a floor of 1% of the tensor's scale for near-zero entries).
+const TOLERANCE: f64 = 1e-3;
+
+/// Pre-activations closer than this to a ReLU kink make finite differences meaningless there.
+const KINK_MARGIN: f64 = 1e-3;
+
+fn activation() -> impl Strategy<Value = Activation> {
+    prop::sample::select(Activation::ALL.to_vec())
+}
+
+fn loss() -> impl Strategy<Value = Loss> {
+    prop::sample::select(Loss::ALL.to_vec())
+}
+
+#[derive(Clone, Debug)]
+struct Case {
+    layers: Vec<LayerSpec>,
+    loss: Loss,
+    batch: usize,
+    params: Vec<f32>,
+    input: Vec<f32>,
+    values: Vec<f32>,
+    classes: Vec<usize>,
+}
+
+fn case() -> impl Strategy<Value = Case> {
+    (prop::collection::vec((1usize..=6, activation()), 1..=3), 1usize..=7, loss(), 1usize..=5)
+        .prop_flat_map(|(hidden, inputs, loss, batch)| {
+            let mut layers = Vec::new();
+            let mut width = inputs;
+            for &(out, act) in &hidden {
+                layers.push(LayerSpec::new(width, out, act));
+                width = out;
+            }
+            let spec_params = Spec::new(&layers).param_len();
+            let outputs = width;
+            (
+                Just(layers),
+                Just(loss),
+                Just(batch),
+                prop::collection::vec(-1.0f32..1.0, spec_params),
+                prop::collection::vec(-2.0f32..2.0, batch * inputs),
+                prop::collection::vec(0.0f32..1.0, batch * outputs),
+                prop::collection::vec(0..outputs, batch),
+            )
+        })
+        .prop_map(|(layers, loss, batch, params, input, values, classes)| Case {
+            layers,
+            loss,
+            batch,
+            params,
+            input,
+            values,
+            classes,
+        })
+}
+
+fn widen(v: &[f32]) -> Vec<f64> {
+    v.iter().map(|&x| f64::from(x)).collect()
+}
+
+/// Whether any ReLU-family pre-activation lies within [`KINK_MARGIN`] of zero.
+fn near_kink(layers: &[LayerSpec], params: &[f64], input: &[f64], batch: usize) -> bool {
+    let mut offset = 0;
+    let mut x = input.to_vec();
+    for layer in layers {
+        let identity = [LayerSpec::new(layer.inputs, layer.outputs, Activation::Identity)];
+        let p = &params[offset..offset + layer.param_len()];
+        let z = forward_f64(&identity, p, &x, batch);
+        if matches!(layer.activation, Activation::Relu | Activation::LeakyRelu) && z.iter().any(|v| v.abs() < KINK_MARGIN)
+        {
+            return true;
+        }
+        x = forward_f64(&[*layer], p, &x, batch);
+        offset += layer.param_len();
+    }
+    false
+}
+
+/// Worst relative error of a tensor; the denominator's floor is 1% of the tensor's scale, and
+/// at least 1e-6, well above the finite differences' own noise (about 1e-10).
+fn worst(actual: &[f32], expected: &[f64]) -> f64 {
+    let scale = expected.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let floor = (scale * 1e-2).max(1e-6);
+    actual.iter().zip(expected).map(|(&a, &e)| rel_err(f64::from(a), e, floor)).fold(0.0, f64::max)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn gradients_match_finite_differences(c in case()) {
+        let spec = Spec::new(&c.layers);
+        let (params64, input64) = (widen(&c.params), widen(&c.input));
+        prop_assume!(!near_kink(&c.layers, &params64, &input64, c.batch));
+        let (target, ref_target) = if c.loss == Loss::SoftmaxCrossEntropy {
+            (Target::Classes(&c.classes), RefTarget::Classes(c.classes.clone()))
+        } else {
+            (Target::Values(&c.values), RefTarget::Values(widen(&c.values)))
+        };
+
+        // The core, in f32.
+        let mut workspace = vec![0.0; spec.workspace_len(c.batch)];
+        let output = spec.forward(&c.params, &c.input, c.batch, &mut workspace).unwrap().to_vec();
+        let mut grad_output = vec![0.0; output.len()];
+        let loss = c.loss.evaluate(&output, c.batch, spec.outputs(), target, Some(&mut grad_output)).unwrap();
+        let mut grads = vec![0.0; spec.param_len()];
+        let mut grad_input = vec![0.0; c.input.len()];
+        spec.backward(&c.params, &c.input, c.batch, &mut workspace, &grad_output, &mut grads, Some(&mut grad_input))
+            .unwrap();
+
+        // The f64 oracle: forward, loss, and finite differences in params and in inputs.
+        let ref_output = forward_f64(&c.layers, &params64, &input64, c.batch);
+        prop_assert!(worst(&output, &ref_output) < 1e-4, "forward differs: {output:?} vs {ref_output:?}");
+        let ref_loss = network_loss_f64(&c.layers, &params64, &input64, c.batch, c.loss, &ref_target);
+        prop_assert!(rel_err(f64::from(loss), ref_loss, 1e-6) < 1e-4, "loss {loss} vs {ref_loss}");
+        let fd_params = central_differences(&params64, STEP, |p| {
+            network_loss_f64(&c.layers, p, &input64, c.batch, c.loss, &ref_target)
+        });
+        let fd_input = central_differences(&input64, STEP, |x| {
+            network_loss_f64(&c.layers, &params64, x, c.batch, c.loss, &ref_target)
+        });
+        // Compare layer by layer (weights and biases separately) so each tensor has its own scale.
+        for (offset, layer) in spec.layer_offsets() {
+            for (start, end, what) in [
+                (offset, offset + layer.weight_len(), "weights"),
+                (offset + layer.weight_len(), offset + layer.param_len(), "biases"),
+            ] {
+                let err = worst(&grads[start..end], &fd_params[start..end]);
+                prop_assert!(err < TOLERANCE, "{what} of {layer:?}: error {err:e}\n{:?}\n{:?}",
+                    &grads[start..end], &fd_params[start..end]);
+            }
+        }
+        let err = worst(&grad_input, &fd_input);
+        prop_assert!(err < TOLERANCE, "input gradient error {err:e}");
+    }
+}

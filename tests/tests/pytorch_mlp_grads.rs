@@ -1,0 +1,104 @@
+//! Reproduces `shared/fixtures/pytorch/mlp_grads.json`: outputs, loss and every gradient that
+//! PyTorch computed, from the same weights and data, in f32.
+
+use embergrad::{Activation, LayerSpec, Loss, Spec, Target};
+use embergrad_tests::{flatten, pytorch_fixture, rel_err};
+
+/// Worst relative error allowed against PyTorch's float64 values.
+const TOLERANCE: f64 = 1e-4;
+
+/// Floor of the relative error's denominator, as a fraction of the tensor's largest magnitude.
+/// The fixture's float64 weights and inputs are rounded to f32 before we start (a relative
+/// change of up to 6e-8 each); an entry 100x smaller than its tensor's largest comes out of
+/// sums that cancel, where that rounding of the large terms alone moves it by more than 1e-4
+/// of itself. Such entries are held to 1e-4 of 1% of the tensor's scale instead (like `atol`
+/// in `torch.allclose`); every other entry to 1e-4 of itself.
+const FLOOR_FRACTION: f64 = 1e-2;
+
+fn worst_error(actual: &[f32], expected: &[f64]) -> f64 {
+    assert_eq!(actual.len(), expected.len());
+    let scale = expected.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let floor = (scale * FLOOR_FRACTION).max(f64::MIN_POSITIVE);
+    actual.iter().zip(expected).map(|(&a, &e)| rel_err(f64::from(a), e, floor)).fold(0.0, f64::max)
+}
+
+fn to_f32(values: &[f64]) -> Vec<f32> {
+    values.iter().map(|&v| v as f32).collect()
+}
+
+#[test]
+fn every_case_matches_pytorch() {
+    let fixture = pytorch_fixture("mlp_grads.json");
+    let cases = fixture["cases"].as_array().expect("cases");
+    assert!(cases.len() >= 30, "fixture has {} cases", cases.len());
+    let mut overall_worst = 0.0f64;
+    for case in cases {
+        let name = case["name"].as_str().unwrap();
+        let sizes: Vec<usize> = case["sizes"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
+        let activations: Vec<Activation> = case["activations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| Activation::from_name(v.as_str().unwrap()).expect("known activation"))
+            .collect();
+        let loss = Loss::from_name(case["loss"].as_str().unwrap()).expect("known loss");
+        let batch = case["batch"].as_u64().unwrap() as usize;
+        let layers: Vec<LayerSpec> =
+            sizes.windows(2).zip(&activations).map(|(w, &a)| LayerSpec::new(w[0], w[1], a)).collect();
+        let spec = Spec::new(&layers);
+
+        // Params in the core's layout: per layer, weights [out][in] then biases.
+        let mut params = Vec::new();
+        for (w, b) in case["weights"].as_array().unwrap().iter().zip(case["biases"].as_array().unwrap()) {
+            params.extend(to_f32(&flatten(w)));
+            params.extend(to_f32(&flatten(b)));
+        }
+        let input = to_f32(&flatten(&case["input"]));
+        let classes: Vec<usize>;
+        let values: Vec<f32>;
+        let target = if loss == Loss::SoftmaxCrossEntropy {
+            classes = case["target"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
+            Target::Classes(&classes)
+        } else {
+            values = to_f32(&flatten(&case["target"]));
+            Target::Values(&values)
+        };
+
+        let mut workspace = vec![0.0; spec.workspace_len(batch)];
+        let output = spec.forward(&params, &input, batch, &mut workspace).unwrap().to_vec();
+        let mut grad_output = vec![0.0; output.len()];
+        let loss_value = loss.evaluate(&output, batch, spec.outputs(), target, Some(&mut grad_output)).unwrap();
+        let mut grads = vec![0.0; spec.param_len()];
+        let mut grad_input = vec![0.0; input.len()];
+        spec.backward(&params, &input, batch, &mut workspace, &grad_output, &mut grads, Some(&mut grad_input)).unwrap();
+
+        let mut errors = vec![
+            ("output", worst_error(&output, &flatten(&case["output"]))),
+            ("loss", rel_err(f64::from(loss_value), case["loss_value"].as_f64().unwrap(), 1e-12)),
+            ("grad_input", worst_error(&grad_input, &flatten(&case["grad_input"]))),
+        ];
+        let mut offset = 0;
+        for (gw, gb) in case["grad_weights"].as_array().unwrap().iter().zip(case["grad_biases"].as_array().unwrap()) {
+            let (gw, gb) = (flatten(gw), flatten(gb));
+            errors.push(("grad_weights", worst_error(&grads[offset..offset + gw.len()], &gw)));
+            offset += gw.len();
+            errors.push(("grad_biases", worst_error(&grads[offset..offset + gb.len()], &gb)));
+            offset += gb.len();
+        }
+        assert_eq!(offset, grads.len(), "{name}: gradient layout");
+
+        // The same loss and gradients through the fused entry point.
+        let mut fused_grads = vec![0.0; spec.param_len()];
+        let batch_ref = embergrad::Batch::new(&input, target, batch);
+        let fused_loss =
+            spec.loss_and_gradients(&params, &mut fused_grads, &mut workspace, loss, &batch_ref).unwrap();
+        assert_eq!(fused_loss, loss_value, "{name}: fused loss");
+        assert_eq!(fused_grads, grads, "{name}: fused gradients");
+
+        for (what, err) in errors {
+            assert!(err <= TOLERANCE, "{name}: {what} relative error {err:e} > {TOLERANCE:e}");
+            overall_worst = overall_worst.max(err);
+        }
+    }
+    println!("worst relative error over {} cases: {overall_worst:e}", cases.len());
+}
