@@ -1,1 +1,60 @@
-//! placeholder
+//! The benchmark workloads of `shared/peers/WORKLOADS.md`, generated exactly as the peers
+//! generate them, so embergrad's figures can be set beside PyTorch's, FANN's and the others'.
+#![forbid(unsafe_code)]
+
+use embergrad::{Activation, LayerSpec};
+
+const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// The splitmix64 finaliser.
+fn mix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// The peers' counter-based uniform: `u(seed, i)` in `[0, 1)`, exact in f32.
+pub fn uniform(seed: u64, i: u64) -> f32 {
+    (mix64(seed.wrapping_add((i + 1).wrapping_mul(GOLDEN))) >> 40) as f32 * (1.0 / 16_777_216.0)
+}
+
+/// A classification workload: inputs, labels, layers and Glorot-initialised params.
+pub struct Workload {
+    /// The network.
+    pub layers: Vec<LayerSpec>,
+    /// Initial params in embergrad's layout (weights `[out, in]`, then zero biases, per layer).
+    pub params: Vec<f32>,
+    /// `samples × inputs` values.
+    pub inputs: Vec<f32>,
+    /// One class per sample.
+    pub labels: Vec<usize>,
+}
+
+/// Workload `w` (1 = W1, 3 = W3) with `samples` samples through a ReLU MLP of `widths`.
+pub fn classification(w: u64, widths: &[usize], samples: usize) -> Workload {
+    let (d, classes) = (widths[0], *widths.last().unwrap());
+    let inputs: Vec<f32> = (0..samples * d).map(|i| uniform(1000 * w + 1, i as u64)).collect();
+    let map: Vec<f64> = (0..d * classes).map(|i| f64::from(uniform(1000 * w + 2, i as u64)) - 0.5).collect();
+    let labels = inputs
+        .chunks_exact(d)
+        .map(|x| {
+            let logits: Vec<f64> =
+                (0..classes).map(|k| (0..d).map(|j| (f64::from(x[j]) - 0.5) * map[j * classes + k]).sum()).collect();
+            embergrad::argmax(&logits.iter().map(|&v| v as f32).collect::<Vec<_>>())
+        })
+        .collect();
+    let mut layers = Vec::new();
+    let mut params = Vec::new();
+    for (l, pair) in widths.windows(2).enumerate() {
+        let (fan_in, fan_out) = (pair[0], pair[1]);
+        let last = l + 2 == widths.len();
+        layers.push(LayerSpec::new(fan_in, fan_out, if last { Activation::Identity } else { Activation::Relu }));
+        let bound = (6.0 / (fan_in + fan_out) as f64).sqrt();
+        params.extend(
+            (0..fan_in * fan_out)
+                .map(|i| ((2.0 * f64::from(uniform(1000 * w + 10 + l as u64, i as u64)) - 1.0) * bound) as f32),
+        );
+        params.extend(std::iter::repeat_n(0.0, fan_out));
+    }
+    Workload { layers, params, inputs, labels }
+}

@@ -57,3 +57,8 @@ pub use nn::{accuracy, argmax, binary_accuracy, Activation, Batch, LayerSpec, Lo
 pub use optim::sgd_step;
 #[cfg(feature = "alloc")]
 pub use owned::Mlp;
+
+/// The README's code examples, compiled as doc tests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

@@ -89,11 +89,12 @@ impl Dataset {
                     })?;
                     data.labels.push(label);
                 } else {
-                    let value = field
-                        .parse::<f32>()
-                        .ok()
-                        .filter(|v| v.is_finite())
-                        .ok_or_else(|| fail(Some(line_number), format!("`{field}` in column `{}` is not a finite number", columns[column])))?;
+                    let value = field.parse::<f32>().ok().filter(|v| v.is_finite()).ok_or_else(|| {
+                        fail(
+                            Some(line_number),
+                            format!("`{field}` in column `{}` is not a finite number", columns[column]),
+                        )
+                    })?;
                     data.inputs.push(value * scale);
                 }
             }

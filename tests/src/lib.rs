@@ -151,5 +151,6 @@ pub fn central_differences(x: &[f64], h: f64, mut f: impl FnMut(&[f64]) -> f64) 
 
 /// Reads a CSV dataset shipped in the repository's `data/` folder.
 pub fn repo_dataset(relative: &str) -> embergrad_std::Dataset {
-    embergrad_std::Dataset::from_csv(repo_dir().join(relative), "label", 1.0 / 16.0).expect("dataset shipped in the repo")
+    embergrad_std::Dataset::from_csv(repo_dir().join(relative), "label", 1.0 / 16.0)
+        .expect("dataset shipped in the repo")
 }

@@ -48,7 +48,10 @@ fn a_short_workspace_is_reported_with_the_size_needed() {
     let p = params();
     let mut ws = vec![0.0; NET.forward_workspace_len(2) - 1];
     let err = NET.forward(&p, &[0.0; 6], 2, &mut ws).unwrap_err();
-    assert_eq!(err, Error::BufferTooSmall { buffer: "workspace", needed: NET.forward_workspace_len(2), actual: ws.len() });
+    assert_eq!(
+        err,
+        Error::BufferTooSmall { buffer: "workspace", needed: NET.forward_workspace_len(2), actual: ws.len() }
+    );
     // Forward alone needs less than forward + backward.
     let mut ws = vec![0.0; NET.forward_workspace_len(2)];
     assert!(NET.forward(&p, &[0.0; 6], 2, &mut ws).is_ok());
@@ -75,7 +78,10 @@ fn labels_out_of_range_and_wrong_target_kinds() {
     let short = Batch::new(&[0.0; 6], Target::Values(&[0.0; 3]), 2);
     let err = NET.loss_and_gradients(&p, &mut grads, &mut ws, Loss::Mse, &short).unwrap_err();
     assert_eq!(err, Error::LengthMismatch { buffer: "target", expected: 4, actual: 3 });
-    assert_eq!(accuracy(&[0.0; 3], 2, &[0, 1]).unwrap_err(), Error::LengthMismatch { buffer: "outputs", expected: 4, actual: 3 });
+    assert_eq!(
+        accuracy(&[0.0; 3], 2, &[0, 1]).unwrap_err(),
+        Error::LengthMismatch { buffer: "outputs", expected: 4, actual: 3 }
+    );
 }
 
 #[test]

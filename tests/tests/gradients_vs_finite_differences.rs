@@ -79,7 +79,8 @@ fn near_kink(layers: &[LayerSpec], params: &[f64], input: &[f64], batch: usize) 
         let identity = [LayerSpec::new(layer.inputs, layer.outputs, Activation::Identity)];
         let p = &params[offset..offset + layer.param_len()];
         let z = forward_f64(&identity, p, &x, batch);
-        if matches!(layer.activation, Activation::Relu | Activation::LeakyRelu) && z.iter().any(|v| v.abs() < KINK_MARGIN)
+        if matches!(layer.activation, Activation::Relu | Activation::LeakyRelu)
+            && z.iter().any(|v| v.abs() < KINK_MARGIN)
         {
             return true;
         }

@@ -34,7 +34,8 @@ fn every_case_matches_pytorch() {
     let mut overall_worst = 0.0f64;
     for case in cases {
         let name = case["name"].as_str().unwrap();
-        let sizes: Vec<usize> = case["sizes"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
+        let sizes: Vec<usize> =
+            case["sizes"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
         let activations: Vec<Activation> = case["activations"]
             .as_array()
             .unwrap()
@@ -90,8 +91,7 @@ fn every_case_matches_pytorch() {
         // The same loss and gradients through the fused entry point.
         let mut fused_grads = vec![0.0; spec.param_len()];
         let batch_ref = embergrad::Batch::new(&input, target, batch);
-        let fused_loss =
-            spec.loss_and_gradients(&params, &mut fused_grads, &mut workspace, loss, &batch_ref).unwrap();
+        let fused_loss = spec.loss_and_gradients(&params, &mut fused_grads, &mut workspace, loss, &batch_ref).unwrap();
         assert_eq!(fused_loss, loss_value, "{name}: fused loss");
         assert_eq!(fused_grads, grads, "{name}: fused gradients");
 

@@ -1,9 +1,7 @@
 //! XOR learned by a 2-4-1 network using only the heap-free API: a `const` spec, and params,
 //! grads and workspace in `static`-sized stack arrays whose lengths are the spec's `const fn`s.
 
-use embergrad::{
-    binary_accuracy, init_params, sgd_step, Activation, Batch, Init, LayerSpec, Loss, Rng, Spec, Target,
-};
+use embergrad::{binary_accuracy, init_params, sgd_step, Activation, Batch, Init, LayerSpec, Loss, Rng, Spec, Target};
 
 const LAYERS: [LayerSpec; 2] = [LayerSpec::new(2, 4, Activation::Tanh), LayerSpec::new(4, 1, Activation::Sigmoid)];
 const XOR: Spec<'static> = Spec::new(&LAYERS);

@@ -24,13 +24,8 @@ pub enum Activation {
 
 impl Activation {
     /// Every activation, in a fixed order (useful for tests and parsers).
-    pub const ALL: [Activation; 5] = [
-        Activation::Identity,
-        Activation::Relu,
-        Activation::LeakyRelu,
-        Activation::Sigmoid,
-        Activation::Tanh,
-    ];
+    pub const ALL: [Activation; 5] =
+        [Activation::Identity, Activation::Relu, Activation::LeakyRelu, Activation::Sigmoid, Activation::Tanh];
 
     /// The lower-case name used in files and on the command line (`"relu"`, ...).
     pub const fn name(self) -> &'static str {

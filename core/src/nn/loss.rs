@@ -129,11 +129,8 @@ fn mse(output: &[f32], target: &[f32], grad: Option<&mut [f32]>) -> f32 {
 /// `-(t ln σ(z) + (1 - t) ln(1 - σ(z)))`; gradient `(σ(z) - t) / N`.
 fn bce_with_logits(output: &[f32], target: &[f32], grad: Option<&mut [f32]>) -> f32 {
     let inv_n = 1.0 / output.len() as f32;
-    let total: f32 = output
-        .iter()
-        .zip(target)
-        .map(|(&z, &t)| z.max(0.0) - z * t + libm::log1pf(libm::expf(-z.abs())))
-        .sum();
+    let total: f32 =
+        output.iter().zip(target).map(|(&z, &t)| z.max(0.0) - z * t + libm::log1pf(libm::expf(-z.abs()))).sum();
     if let Some(g) = grad {
         for ((g, &z), &t) in g.iter_mut().zip(output).zip(target) {
             *g = (sigmoid(z) - t) * inv_n;

@@ -20,11 +20,7 @@ pub fn accuracy(outputs: &[f32], classes: usize, labels: &[usize]) -> Result<f32
         return Err(Error::EmptyBatch);
     }
     check_len("outputs", labels.len().saturating_mul(classes), outputs.len())?;
-    let correct = outputs
-        .chunks_exact(classes)
-        .zip(labels)
-        .filter(|(row, &label)| argmax(row) == label)
-        .count();
+    let correct = outputs.chunks_exact(classes).zip(labels).filter(|(row, &label)| argmax(row) == label).count();
     Ok(correct as f32 / labels.len() as f32)
 }
 
@@ -35,10 +31,6 @@ pub fn binary_accuracy(outputs: &[f32], targets: &[f32], threshold: f32) -> Resu
         return Err(Error::EmptyBatch);
     }
     check_len("targets", outputs.len(), targets.len())?;
-    let correct = outputs
-        .iter()
-        .zip(targets)
-        .filter(|(&y, &t)| (y > threshold) == (t > 0.5))
-        .count();
+    let correct = outputs.iter().zip(targets).filter(|(&y, &t)| (y > threshold) == (t > 0.5)).count();
     Ok(correct as f32 / outputs.len() as f32)
 }

@@ -29,7 +29,13 @@ impl<'a> Spec<'a> {
     ///
     /// `workspace` needs at least [`Spec::forward_workspace_len`] elements for inference, or
     /// [`Spec::workspace_len`] if a [`Spec::backward`] will follow.
-    pub fn forward<'w>(&self, params: &[f32], input: &[f32], batch: usize, workspace: &'w mut [f32]) -> Result<&'w [f32]> {
+    pub fn forward<'w>(
+        &self,
+        params: &[f32],
+        input: &[f32],
+        batch: usize,
+        workspace: &'w mut [f32],
+    ) -> Result<&'w [f32]> {
         self.check_pass(params.len(), input.len(), batch, workspace.len(), true)?;
         let activations_len = batch * self.activation_len_per_sample();
         self.forward_unchecked(params, input, batch, &mut workspace[..activations_len]);
@@ -89,20 +95,31 @@ impl<'a> Spec<'a> {
     }
 
     /// Validates the spec and every length a pass depends on.
-    fn check_pass(&self, params: usize, input: usize, batch: usize, workspace: usize, forward_only: bool) -> Result<()> {
+    fn check_pass(
+        &self,
+        params: usize,
+        input: usize,
+        batch: usize,
+        workspace: usize,
+        forward_only: bool,
+    ) -> Result<()> {
         self.validate()?;
         if batch == 0 {
             return Err(Error::EmptyBatch);
         }
         check_len("params", self.param_len(), params)?;
-        let expected_input = batch.checked_mul(self.inputs()).unwrap_or(usize::MAX);
+        let expected_input = batch.saturating_mul(self.inputs());
         check_len("input", expected_input, input)?;
         let needed = self.checked_workspace_len(batch, forward_only).unwrap_or(usize::MAX);
         check_min_len("workspace", needed, workspace)
     }
 
     /// Splits a (checked) workspace into activations, the current delta and a scratch delta.
-    fn split_workspace<'w>(&self, workspace: &'w mut [f32], batch: usize) -> (&'w mut [f32], &'w mut [f32], &'w mut [f32]) {
+    fn split_workspace<'w>(
+        &self,
+        workspace: &'w mut [f32],
+        batch: usize,
+    ) -> (&'w mut [f32], &'w mut [f32], &'w mut [f32]) {
         let scratch_len = batch * self.max_width();
         let (activations, rest) = workspace.split_at_mut(batch * self.activation_len_per_sample());
         let (delta, rest) = rest.split_at_mut(scratch_len);
@@ -142,7 +159,11 @@ impl<'a> Spec<'a> {
             let activation_start = activation_end - batch * layer.outputs;
             let param_start = param_end - layer.param_len();
             let y = &activations[activation_start..activation_end];
-            let x = if index == 0 { input } else { &activations[activation_start - batch * layer.inputs..activation_start] };
+            let x = if index == 0 {
+                input
+            } else {
+                &activations[activation_start - batch * layer.inputs..activation_start]
+            };
             let weights = &params[param_start..param_start + layer.weight_len()];
             let (grad_weights, grad_biases) = grads[param_start..param_end].split_at_mut(layer.weight_len());
 

@@ -90,7 +90,9 @@ fn run(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
     let start = std::time::Instant::now();
     let mut evaluation_error = None;
     train_classifier(&mut net, &train, &options.config, |report, net| match evaluate_accuracy(net, &test) {
-        Ok(acc) => println!("epoch {:>3}  loss {:.4}  test accuracy {:.2}%", report.epoch, report.mean_loss, 100.0 * acc),
+        Ok(acc) => {
+            println!("epoch {:>3}  loss {:.4}  test accuracy {:.2}%", report.epoch, report.mean_loss, 100.0 * acc)
+        }
         Err(e) => evaluation_error = Some(e),
     })?;
     if let Some(e) = evaluation_error {
