@@ -54,9 +54,9 @@ mod owned;
 pub use error::{Error, Result};
 pub use init::{init_params, Init, Rng};
 pub use nn::{accuracy, argmax, binary_accuracy, Activation, Batch, LayerSpec, Loss, Spec, Target};
-pub use optim::sgd_step;
+pub use optim::{sgd_step, Optimizer};
 #[cfg(feature = "alloc")]
-pub use owned::Mlp;
+pub use owned::{Mlp, OptimizerState};
 
 /// The README's code examples, compiled as doc tests so they stay true.
 #[cfg(doctest)]

@@ -6,7 +6,7 @@ use alloc::vec::Vec;
 use crate::error::Result;
 use crate::init::{init_params, Init, Rng};
 use crate::nn::{Batch, LayerSpec, Loss, Spec};
-use crate::optim::sgd_step;
+use crate::optim::{sgd_step, Optimizer};
 
 /// A dense network with its params, grads and workspace in `Vec`s.
 ///
@@ -98,11 +98,61 @@ impl Mlp {
         Spec::new(&self.layers).loss_and_gradients(&self.params, &mut self.grads, &mut self.workspace, loss, batch)
     }
 
+    /// One optimizer step on `batch`; returns the loss before the step. On an error the
+    /// parameters and the optimizer state are unchanged.
+    pub fn train_step(&mut self, loss: Loss, batch: &Batch<'_>, optimizer: &mut OptimizerState) -> Result<f32> {
+        let value = self.loss_and_gradients(loss, batch)?;
+        optimizer.step(&mut self.params, &self.grads)?;
+        Ok(value)
+    }
+
     /// One plain SGD step on `batch`; returns the loss before the step. On an error the
     /// parameters are unchanged.
     pub fn train_step_sgd(&mut self, loss: Loss, batch: &Batch<'_>, lr: f32) -> Result<f32> {
         let value = self.loss_and_gradients(loss, batch)?;
         sgd_step(&mut self.params, &self.grads, lr)?;
         Ok(value)
+    }
+}
+
+/// An optimizer together with its step counter and its state buffer, allocated for a
+/// given number of parameters.
+///
+/// ```
+/// use embergrad::optim::{Adam, Optimizer};
+/// use embergrad::OptimizerState;
+/// let mut opt = OptimizerState::new(Optimizer::Adam(Adam::default()), 3).unwrap();
+/// let mut params = [1.0f32, 2.0, 3.0];
+/// opt.step(&mut params, &[1.0, 1.0, 1.0]).unwrap();
+/// assert_eq!(opt.steps, 1);
+/// assert!(params[0] < 1.0);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct OptimizerState {
+    /// The optimizer and its hyper-parameters.
+    pub optimizer: Optimizer,
+    /// Steps taken so far.
+    pub steps: u64,
+    /// The optimizer's state buffer (layout documented on each optimizer).
+    pub buffer: Vec<f32>,
+}
+
+impl OptimizerState {
+    /// Fresh state for `param_len` parameters.
+    pub fn new(optimizer: Optimizer, param_len: usize) -> Result<Self> {
+        optimizer.validate()?;
+        let mut buffer = vec![0.0; optimizer.state_len(param_len)];
+        optimizer.init_state(&mut buffer)?;
+        Ok(OptimizerState { optimizer, steps: 0, buffer })
+    }
+
+    /// One step at the optimizer's own learning rate.
+    pub fn step(&mut self, params: &mut [f32], grads: &[f32]) -> Result<()> {
+        self.optimizer.step(&mut self.steps, params, grads, &mut self.buffer)
+    }
+
+    /// One step at learning rate `lr` (from a schedule).
+    pub fn step_with_lr(&mut self, lr: f32, params: &mut [f32], grads: &[f32]) -> Result<()> {
+        self.optimizer.step_with_lr(lr, &mut self.steps, params, grads, &mut self.buffer)
     }
 }

@@ -1,6 +1,7 @@
-//! A plain minibatch SGD loop for classifiers, with a per-epoch report.
+//! A minibatch training loop for classifiers, with a per-epoch report.
 
-use embergrad::{accuracy, Batch, Error, Loss, Mlp, Rng, Target};
+use embergrad::optim::{Optimizer, Sgd};
+use embergrad::{accuracy, Batch, Error, Loss, Mlp, OptimizerState, Rng, Target};
 
 use crate::dataset::Dataset;
 
@@ -11,15 +12,15 @@ pub struct ClassifierConfig {
     pub epochs: usize,
     /// Samples per SGD step (the last step of an epoch may be smaller).
     pub batch_size: usize,
-    /// SGD learning rate.
-    pub lr: f32,
+    /// The optimizer and its hyper-parameters.
+    pub optimizer: Optimizer,
     /// Seed of the shuffling generator.
     pub seed: u64,
 }
 
 impl Default for ClassifierConfig {
     fn default() -> Self {
-        ClassifierConfig { epochs: 30, batch_size: 16, lr: 0.1, seed: 1 }
+        ClassifierConfig { epochs: 30, batch_size: 16, optimizer: Optimizer::Sgd(Sgd::new(0.1)), seed: 1 }
     }
 }
 
@@ -32,7 +33,8 @@ pub struct EpochReport {
     pub mean_loss: f32,
 }
 
-/// Trains `net` with softmax cross-entropy and plain SGD, calling `on_epoch` after each epoch.
+/// Trains `net` with softmax cross-entropy and the configured optimizer, calling `on_epoch`
+/// after each epoch.
 pub fn train_classifier(
     net: &mut Mlp,
     data: &Dataset,
@@ -43,6 +45,7 @@ pub fn train_classifier(
         return Err(Error::EmptyBatch);
     }
     let mut rng = Rng::new(config.seed);
+    let mut optimizer = OptimizerState::new(config.optimizer, net.params().len())?;
     let (mut inputs, mut labels) = (Vec::new(), Vec::new());
     for epoch in 1..=config.epochs {
         let order = data.shuffled_order(&mut rng);
@@ -51,7 +54,7 @@ pub fn train_classifier(
         for chunk in order.chunks(config.batch_size) {
             data.gather(chunk, &mut inputs, &mut labels);
             let batch = Batch::new(&inputs, Target::Classes(&labels), chunk.len());
-            total += net.train_step_sgd(Loss::SoftmaxCrossEntropy, &batch, config.lr)?;
+            total += net.train_step(Loss::SoftmaxCrossEntropy, &batch, &mut optimizer)?;
             steps += 1;
         }
         on_epoch(&EpochReport { epoch, mean_loss: total / steps as f32 }, net);

@@ -3,11 +3,11 @@
 use wide::f32x8;
 
 /// Number of `f32` lanes in one SIMD register as `wide` models it.
-const LANES: usize = 8;
+pub(crate) const LANES: usize = 8;
 
 /// Loads eight consecutive values; `chunk` must have exactly [`LANES`] elements.
 #[inline(always)]
-fn load(chunk: &[f32]) -> f32x8 {
+pub(crate) fn load(chunk: &[f32]) -> f32x8 {
     let mut lanes = [0.0f32; LANES];
     lanes.copy_from_slice(chunk);
     f32x8::from(lanes)

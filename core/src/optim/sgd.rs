@@ -1,20 +1,79 @@
-//! Plain stochastic gradient descent.
+//! Stochastic gradient descent, with PyTorch's momentum, dampening, Nesterov and weight decay.
 
-use crate::error::{check_len, Error, Result};
-use crate::kernels::axpy;
+use crate::kernels::{ElementUpdate, Lanes};
 
-/// One plain SGD step, `params -= lr · grads`, over the flat buffers.
+/// SGD hyper-parameters (`torch.optim.SGD`). `Default` gives PyTorch's defaults.
 ///
-/// ```
-/// let mut params = [1.0f32, 2.0];
-/// embergrad::sgd_step(&mut params, &[0.5, -1.0], 0.1).unwrap();
-/// assert_eq!(params, [0.95, 2.1]);
-/// ```
-pub fn sgd_step(params: &mut [f32], grads: &[f32], lr: f32) -> Result<()> {
-    check_len("grads", params.len(), grads.len())?;
-    if !(lr.is_finite() && lr >= 0.0) {
-        return Err(Error::InvalidHyperParameter { name: "lr", reason: "must be finite and non-negative" });
+/// Per parameter, with `g = grad + weight_decay·p`:
+/// - without momentum: `p -= lr·g`;
+/// - with momentum: `buf = g` on the first step, else `buf = momentum·buf + (1 - dampening)·g`;
+///   then `p -= lr·(g + momentum·buf)` with Nesterov, `p -= lr·buf` without.
+///
+/// State: one buffer (`buf`) when `momentum != 0`, none otherwise.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Sgd {
+    /// Learning rate (default 1e-3).
+    pub lr: f32,
+    /// Momentum factor (default 0: plain SGD).
+    pub momentum: f32,
+    /// Dampening of the momentum's gradient term (default 0).
+    pub dampening: f32,
+    /// L2 penalty added to the gradient (default 0).
+    pub weight_decay: f32,
+    /// Nesterov momentum (default false; needs `momentum > 0` and `dampening == 0`).
+    pub nesterov: bool,
+}
+
+impl Default for Sgd {
+    fn default() -> Self {
+        Sgd { lr: 1e-3, momentum: 0.0, dampening: 0.0, weight_decay: 0.0, nesterov: false }
     }
-    axpy(params, -lr, grads);
-    Ok(())
+}
+
+impl Sgd {
+    /// Plain SGD with learning rate `lr`.
+    pub const fn new(lr: f32) -> Self {
+        Sgd { lr, momentum: 0.0, dampening: 0.0, weight_decay: 0.0, nesterov: false }
+    }
+
+    /// Number of state buffers (each as long as the params).
+    pub(crate) const fn state_buffers(&self) -> usize {
+        if self.momentum != 0.0 {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+/// `p -= lr·(g + wd·p)`.
+pub(crate) struct PlainRule {
+    pub lr: f32,
+    pub weight_decay: f32,
+}
+
+impl ElementUpdate<0> for PlainRule {
+    #[inline(always)]
+    fn apply<V: Lanes>(&self, p: &mut V, g: V, _: &mut [V; 0]) {
+        let g = p.mul_add(V::splat(self.weight_decay), g);
+        *p = g.mul_add(V::splat(-self.lr), *p);
+    }
+}
+
+/// The momentum variants; `first_step` seeds the buffer with the gradient, as PyTorch does.
+pub(crate) struct MomentumRule {
+    pub config: Sgd,
+    pub lr: f32,
+    pub first_step: bool,
+}
+
+impl ElementUpdate<1> for MomentumRule {
+    #[inline(always)]
+    fn apply<V: Lanes>(&self, p: &mut V, g: V, [buf]: &mut [V; 1]) {
+        let c = &self.config;
+        let g = p.mul_add(V::splat(c.weight_decay), g);
+        *buf = if self.first_step { g } else { buf.mul_add(V::splat(c.momentum), g * V::splat(1.0 - c.dampening)) };
+        let direction = if c.nesterov { buf.mul_add(V::splat(c.momentum), g) } else { *buf };
+        *p = direction.mul_add(V::splat(-self.lr), *p);
+    }
 }

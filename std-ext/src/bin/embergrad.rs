@@ -5,6 +5,7 @@
 
 use std::process::ExitCode;
 
+use embergrad::optim::{Optimizer, Sgd};
 use embergrad::{Activation, Init, LayerSpec, Mlp, Rng};
 use embergrad_std::train::{evaluate_accuracy, train_classifier, ClassifierConfig};
 use embergrad_std::Dataset;
@@ -56,7 +57,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
             }
             "--epochs" => options.config.epochs = value.parse().map_err(|_| bad("an integer"))?,
             "--batch" => options.config.batch_size = value.parse().map_err(|_| bad("an integer"))?,
-            "--lr" => options.config.lr = value.parse().map_err(|_| bad("a number"))?,
+            "--lr" => options.config.optimizer = Optimizer::Sgd(Sgd::new(value.parse().map_err(|_| bad("a number"))?)),
             "--seed" => options.config.seed = value.parse().map_err(|_| bad("an integer"))?,
             _ => return Err(format!("unknown option `{flag}`\n\n{USAGE}")),
         }

@@ -1,0 +1,115 @@
+//! One element-wise update body, run on `f32x8` lanes and on a scalar tail.
+//!
+//! An optimizer writes its per-parameter rule once, generic over [`Lanes`]; [`run_update`]
+//! applies it to eight parameters at a time with `wide::f32x8` and to the leftover ones with
+//! plain `f32`, so the SIMD path and the scalar path cannot drift apart.
+
+use core::ops::{Add, Div, Mul, Neg, Sub};
+
+use wide::f32x8;
+
+use super::vector::{load, LANES};
+
+/// A number or a SIMD vector of numbers: what an element-wise update needs of its operands.
+pub trait Lanes:
+    Copy + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self> + Div<Output = Self> + Neg<Output = Self>
+{
+    /// Every lane set to `value`.
+    fn splat(value: f32) -> Self;
+    /// Lane-wise square root.
+    fn sqrt(self) -> Self;
+    /// Lane-wise maximum.
+    fn max(self, other: Self) -> Self;
+    /// Lane-wise minimum.
+    fn min(self, other: Self) -> Self;
+    /// `self · a + b`, fused where the target has FMA.
+    fn mul_add(self, a: Self, b: Self) -> Self;
+}
+
+impl Lanes for f32 {
+    #[inline(always)]
+    fn splat(value: f32) -> Self {
+        value
+    }
+    #[inline(always)]
+    fn sqrt(self) -> Self {
+        libm::sqrtf(self)
+    }
+    #[inline(always)]
+    fn max(self, other: Self) -> Self {
+        f32::max(self, other)
+    }
+    #[inline(always)]
+    fn min(self, other: Self) -> Self {
+        f32::min(self, other)
+    }
+    #[inline(always)]
+    fn mul_add(self, a: Self, b: Self) -> Self {
+        // Unfused: `core` has no `f32::mul_add`, and libm's software `fmaf` would be far slower
+        // than the one extra rounding. Only the < 8 tail elements take this path.
+        self * a + b
+    }
+}
+
+impl Lanes for f32x8 {
+    #[inline(always)]
+    fn splat(value: f32) -> Self {
+        f32x8::splat(value)
+    }
+    #[inline(always)]
+    fn sqrt(self) -> Self {
+        f32x8::sqrt(self)
+    }
+    #[inline(always)]
+    fn max(self, other: Self) -> Self {
+        f32x8::max(self, other)
+    }
+    #[inline(always)]
+    fn min(self, other: Self) -> Self {
+        f32x8::min(self, other)
+    }
+    #[inline(always)]
+    fn mul_add(self, a: Self, b: Self) -> Self {
+        f32x8::mul_add(self, a, b)
+    }
+}
+
+/// A per-parameter update rule with `S` state values per parameter.
+pub trait ElementUpdate<const S: usize> {
+    /// Updates one parameter (or eight) from its gradient and its state values.
+    fn apply<V: Lanes>(&self, param: &mut V, grad: V, state: &mut [V; S]);
+}
+
+/// Runs `rule` over every parameter. `states` are `S` buffers of `params.len()` values each
+/// (checked by the caller).
+pub fn run_update<U: ElementUpdate<S>, const S: usize>(
+    rule: &U,
+    params: &mut [f32],
+    grads: &[f32],
+    mut states: [&mut [f32]; S],
+) {
+    const W: usize = LANES;
+    let n = params.len();
+    debug_assert!(grads.len() == n && states.iter().all(|s| s.len() == n));
+    let full = n - n % W;
+    let mut start = 0;
+    while start < full {
+        let end = start + W;
+        let mut p = load(&params[start..end]);
+        let g = load(&grads[start..end]);
+        let mut s: [f32x8; S] = core::array::from_fn(|k| load(&states[k][start..end]));
+        rule.apply(&mut p, g, &mut s);
+        params[start..end].copy_from_slice(&p.to_array());
+        for (buffer, value) in states.iter_mut().zip(&s) {
+            buffer[start..end].copy_from_slice(&value.to_array());
+        }
+        start = end;
+    }
+    for i in full..n {
+        let mut s: [f32; S] = core::array::from_fn(|k| states[k][i]);
+        rule.apply(&mut params[i], grads[i], &mut s);
+        for (buffer, value) in states.iter_mut().zip(s) {
+            buffer[i] = value;
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! Adam, AdamW and AMSGrad (`torch.optim.Adam` / `torch.optim.AdamW`).
+
+use crate::kernels::{ElementUpdate, Lanes};
+
+/// Adam hyper-parameters. [`Adam::default`] is PyTorch's `Adam`; [`Adam::adamw`] is
+/// PyTorch's `AdamW` (decoupled weight decay 1e-2).
+///
+/// At step `t` (1-based): weight decay either adds `weight_decay·p` to the gradient (Adam) or
+/// multiplies `p` by `1 - lr·weight_decay` first (AdamW, "decoupled"). Then
+/// `m = β1·m + (1-β1)·g`, `v = β2·v + (1-β2)·g²`, with AMSGrad `v_max = max(v_max, v)` used in
+/// place of `v`, and `p -= lr/(1-β1^t) · m / (√v / √(1-β2^t) + eps)`.
+///
+/// State buffers, in order: `m`, `v`, then `v_max` with AMSGrad. The step count `t` is kept
+/// by the caller and advanced once per step by [`crate::optim::Optimizer::step`], never per
+/// tensor.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Adam {
+    /// Learning rate (default 1e-3).
+    pub lr: f32,
+    /// Decay of the first-moment average (default 0.9).
+    pub beta1: f32,
+    /// Decay of the second-moment average (default 0.999).
+    pub beta2: f32,
+    /// Added to the denominator for numerical stability (default 1e-8).
+    pub eps: f32,
+    /// Weight decay (default 0 for Adam, 1e-2 for AdamW).
+    pub weight_decay: f32,
+    /// Use the maximum of past second moments (default false).
+    pub amsgrad: bool,
+    /// Decoupled weight decay, i.e. AdamW (default false).
+    pub decoupled_weight_decay: bool,
+}
+
+impl Default for Adam {
+    fn default() -> Self {
+        Adam {
+            lr: 1e-3,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: 0.0,
+            amsgrad: false,
+            decoupled_weight_decay: false,
+        }
+    }
+}
+
+impl Adam {
+    /// PyTorch's `AdamW` defaults: lr 1e-3, betas (0.9, 0.999), eps 1e-8, weight decay 1e-2.
+    pub fn adamw() -> Self {
+        Adam { weight_decay: 1e-2, decoupled_weight_decay: true, ..Adam::default() }
+    }
+
+    pub(crate) const fn state_buffers(&self) -> usize {
+        2 + self.amsgrad as usize
+    }
+}
+
+/// One Adam step's per-parameter arithmetic, with the step's scalars precomputed.
+pub(crate) struct AdamRule {
+    pub config: Adam,
+    /// Factor applied to `p` before the update (1 unless decoupled weight decay).
+    pub decay_factor: f32,
+    /// Weight decay added to the gradient (0 when decoupled).
+    pub coupled_decay: f32,
+    /// `lr / (1 - β1^t)`.
+    pub step_size: f32,
+    /// `1 / √(1 - β2^t)`.
+    pub inv_sqrt_bias2: f32,
+}
+
+impl AdamRule {
+    #[inline(always)]
+    fn moments<V: Lanes>(&self, p: &mut V, g: V, m: &mut V, v: &mut V) {
+        let c = &self.config;
+        *p = *p * V::splat(self.decay_factor);
+        let g = p.mul_add(V::splat(self.coupled_decay), g);
+        *m = m.mul_add(V::splat(c.beta1), g * V::splat(1.0 - c.beta1));
+        *v = v.mul_add(V::splat(c.beta2), g * g * V::splat(1.0 - c.beta2));
+    }
+
+    #[inline(always)]
+    fn descend<V: Lanes>(&self, p: &mut V, m: V, second: V) {
+        let denominator = second.sqrt().mul_add(V::splat(self.inv_sqrt_bias2), V::splat(self.config.eps));
+        *p = (m / denominator).mul_add(V::splat(-self.step_size), *p);
+    }
+}
+
+impl ElementUpdate<2> for AdamRule {
+    #[inline(always)]
+    fn apply<V: Lanes>(&self, p: &mut V, g: V, [m, v]: &mut [V; 2]) {
+        self.moments(p, g, m, v);
+        self.descend(p, *m, *v);
+    }
+}
+
+impl ElementUpdate<3> for AdamRule {
+    #[inline(always)]
+    fn apply<V: Lanes>(&self, p: &mut V, g: V, [m, v, v_max]: &mut [V; 3]) {
+        self.moments(p, g, m, v);
+        *v_max = v_max.max(*v);
+        self.descend(p, *m, *v_max);
+    }
+}

@@ -1,0 +1,95 @@
+//! RMSprop (`torch.optim.RMSprop`), plain, with momentum, centered, or both.
+
+use crate::kernels::{ElementUpdate, Lanes};
+
+/// RMSprop hyper-parameters. `Default` gives PyTorch's defaults.
+///
+/// With `g = grad + weight_decay·p`: `sq = alpha·sq + (1 - alpha)·g²`; centered:
+/// `avg_g = alpha·avg_g + (1 - alpha)·g` and `d = √(sq - avg_g²) + eps`, else `d = √sq + eps`;
+/// with momentum `buf = momentum·buf + g/d` and `p -= lr·buf`, else `p -= lr·g/d`.
+///
+/// State buffers, in order: `sq`; then `buf` if `momentum > 0`; then `avg_g` if `centered`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RmsProp {
+    /// Learning rate (default 1e-2).
+    pub lr: f32,
+    /// Smoothing constant of the squared-gradient average (default 0.99).
+    pub alpha: f32,
+    /// Added to the denominator for numerical stability (default 1e-8).
+    pub eps: f32,
+    /// L2 penalty added to the gradient (default 0).
+    pub weight_decay: f32,
+    /// Momentum factor (default 0).
+    pub momentum: f32,
+    /// Normalise by the estimated variance instead of the raw second moment (default false).
+    pub centered: bool,
+}
+
+impl Default for RmsProp {
+    fn default() -> Self {
+        RmsProp { lr: 1e-2, alpha: 0.99, eps: 1e-8, weight_decay: 0.0, momentum: 0.0, centered: false }
+    }
+}
+
+impl RmsProp {
+    pub(crate) const fn state_buffers(&self) -> usize {
+        1 + (self.momentum > 0.0) as usize + self.centered as usize
+    }
+}
+
+/// The shared body; `buf` and `avg_g` are present when momentum / centering are on.
+#[inline(always)]
+fn rms_apply<V: Lanes>(c: &RmsProp, lr: f32, p: &mut V, g: V, sq: &mut V, buf: Option<&mut V>, avg_g: Option<&mut V>) {
+    let g = p.mul_add(V::splat(c.weight_decay), g);
+    let keep = V::splat(c.alpha);
+    let mix = V::splat(1.0 - c.alpha);
+    *sq = sq.mul_add(keep, g * g * mix);
+    let second_moment = match avg_g {
+        Some(avg_g) => {
+            *avg_g = avg_g.mul_add(keep, g * mix);
+            *sq - *avg_g * *avg_g
+        }
+        None => *sq,
+    };
+    let step = g / (second_moment.sqrt() + V::splat(c.eps));
+    let direction = match buf {
+        Some(buf) => {
+            *buf = buf.mul_add(V::splat(c.momentum), step);
+            *buf
+        }
+        None => step,
+    };
+    *p = direction.mul_add(V::splat(-lr), *p);
+}
+
+/// RMSprop at one learning rate; implemented for each state count it can have.
+pub(crate) struct RmsRule {
+    pub config: RmsProp,
+    pub lr: f32,
+}
+
+impl ElementUpdate<1> for RmsRule {
+    #[inline(always)]
+    fn apply<V: Lanes>(&self, p: &mut V, g: V, [sq]: &mut [V; 1]) {
+        rms_apply(&self.config, self.lr, p, g, sq, None, None);
+    }
+}
+
+impl ElementUpdate<2> for RmsRule {
+    #[inline(always)]
+    fn apply<V: Lanes>(&self, p: &mut V, g: V, [sq, second]: &mut [V; 2]) {
+        // Two buffers: the second is the momentum buffer or the gradient average.
+        if self.config.centered {
+            rms_apply(&self.config, self.lr, p, g, sq, None, Some(second));
+        } else {
+            rms_apply(&self.config, self.lr, p, g, sq, Some(second), None);
+        }
+    }
+}
+
+impl ElementUpdate<3> for RmsRule {
+    #[inline(always)]
+    fn apply<V: Lanes>(&self, p: &mut V, g: V, [sq, buf, avg_g]: &mut [V; 3]) {
+        rms_apply(&self.config, self.lr, p, g, sq, Some(buf), Some(avg_g));
+    }
+}
