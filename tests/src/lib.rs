@@ -99,10 +99,7 @@ pub fn loss_f64(loss: Loss, output: &[f64], outputs: usize, target: &RefTarget) 
             output
                 .iter()
                 .zip(t)
-                .map(|(&z, &t)| {
-                    let p = 1.0 / (1.0 + (-z).exp());
-                    -(t * p.ln() + (1.0 - t) * (1.0 - p).ln())
-                })
+                .map(|(&z, &t)| -(t * log_sigmoid(z) + (1.0 - t) * log_sigmoid(-z)))
                 .sum::<f64>()
                 / output.len() as f64
         }
@@ -118,6 +115,15 @@ pub fn loss_f64(loss: Loss, output: &[f64], outputs: usize, target: &RefTarget) 
                 / labels.len() as f64
         }
         _ => panic!("loss and target kind do not match"),
+    }
+}
+
+/// `ln σ(z) = -ln(1 + e^-z)`, written so that neither branch overflows or takes ln(0).
+fn log_sigmoid(z: f64) -> f64 {
+    if z >= 0.0 {
+        -(-z).exp().ln_1p()
+    } else {
+        z - z.exp().ln_1p()
     }
 }
 

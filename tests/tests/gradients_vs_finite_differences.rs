@@ -35,8 +35,22 @@ struct Case {
     classes: Vec<usize>,
 }
 
+/// Small networks: every product takes the kernels' direct (unpacked) path.
 fn case() -> impl Strategy<Value = Case> {
-    (prop::collection::vec((1usize..=6, activation()), 1..=3), 1usize..=7, loss(), 1usize..=5)
+    case_with(1..=6, 1..=7, 1..=5)
+}
+
+/// Networks whose products are large enough to take the packed GEMM path.
+fn packed_case() -> impl Strategy<Value = Case> {
+    case_with(16..=40, 16..=40, 16..=20)
+}
+
+fn case_with(
+    width: std::ops::RangeInclusive<usize>,
+    inputs: std::ops::RangeInclusive<usize>,
+    batch: std::ops::RangeInclusive<usize>,
+) -> impl Strategy<Value = Case> {
+    (prop::collection::vec((width, activation()), 1..=3), inputs, loss(), batch)
         .prop_flat_map(|(hidden, inputs, loss, batch)| {
             let mut layers = Vec::new();
             let mut width = inputs;
@@ -103,48 +117,67 @@ proptest! {
 
     #[test]
     fn gradients_match_finite_differences(c in case()) {
-        let spec = Spec::new(&c.layers);
-        let (params64, input64) = (widen(&c.params), widen(&c.input));
-        prop_assume!(!near_kink(&c.layers, &params64, &input64, c.batch));
-        let (target, ref_target) = if c.loss == Loss::SoftmaxCrossEntropy {
-            (Target::Classes(&c.classes), RefTarget::Classes(c.classes.clone()))
-        } else {
-            (Target::Values(&c.values), RefTarget::Values(widen(&c.values)))
-        };
-
-        // The core, in f32.
-        let mut workspace = vec![0.0; spec.workspace_len(c.batch)];
-        let output = spec.forward(&c.params, &c.input, c.batch, &mut workspace).unwrap().to_vec();
-        let mut grad_output = vec![0.0; output.len()];
-        let loss = c.loss.evaluate(&output, c.batch, spec.outputs(), target, Some(&mut grad_output)).unwrap();
-        let mut grads = vec![0.0; spec.param_len()];
-        let mut grad_input = vec![0.0; c.input.len()];
-        spec.backward(&c.params, &c.input, c.batch, &mut workspace, &grad_output, &mut grads, Some(&mut grad_input))
-            .unwrap();
-
-        // The f64 oracle: forward, loss, and finite differences in params and in inputs.
-        let ref_output = forward_f64(&c.layers, &params64, &input64, c.batch);
-        prop_assert!(worst(&output, &ref_output) < 1e-4, "forward differs: {output:?} vs {ref_output:?}");
-        let ref_loss = network_loss_f64(&c.layers, &params64, &input64, c.batch, c.loss, &ref_target);
-        prop_assert!(rel_err(f64::from(loss), ref_loss, 1e-6) < 1e-4, "loss {loss} vs {ref_loss}");
-        let fd_params = central_differences(&params64, STEP, |p| {
-            network_loss_f64(&c.layers, p, &input64, c.batch, c.loss, &ref_target)
-        });
-        let fd_input = central_differences(&input64, STEP, |x| {
-            network_loss_f64(&c.layers, &params64, x, c.batch, c.loss, &ref_target)
-        });
-        // Compare layer by layer (weights and biases separately) so each tensor has its own scale.
-        for (offset, layer) in spec.layer_offsets() {
-            for (start, end, what) in [
-                (offset, offset + layer.weight_len(), "weights"),
-                (offset + layer.weight_len(), offset + layer.param_len(), "biases"),
-            ] {
-                let err = worst(&grads[start..end], &fd_params[start..end]);
-                prop_assert!(err < TOLERANCE, "{what} of {layer:?}: error {err:e}\n{:?}\n{:?}",
-                    &grads[start..end], &fd_params[start..end]);
-            }
-        }
-        let err = worst(&grad_input, &fd_input);
-        prop_assert!(err < TOLERANCE, "input gradient error {err:e}");
+        check(&c)?;
     }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+
+    #[test]
+    fn packed_path_gradients_match_finite_differences(c in packed_case()) {
+        check(&c)?;
+    }
+}
+
+/// Compares the core's f32 gradients for `c` with finite differences of the f64 oracle.
+fn check(c: &Case) -> Result<(), TestCaseError> {
+    let spec = Spec::new(&c.layers);
+    let (params64, input64) = (widen(&c.params), widen(&c.input));
+    prop_assume!(!near_kink(&c.layers, &params64, &input64, c.batch));
+    let (target, ref_target) = if c.loss == Loss::SoftmaxCrossEntropy {
+        (Target::Classes(&c.classes), RefTarget::Classes(c.classes.clone()))
+    } else {
+        (Target::Values(&c.values), RefTarget::Values(widen(&c.values)))
+    };
+
+    // The core, in f32.
+    let mut workspace = vec![0.0; spec.workspace_len(c.batch)];
+    let output = spec.forward(&c.params, &c.input, c.batch, &mut workspace).unwrap().to_vec();
+    let mut grad_output = vec![0.0; output.len()];
+    let loss = c.loss.evaluate(&output, c.batch, spec.outputs(), target, Some(&mut grad_output)).unwrap();
+    let mut grads = vec![0.0; spec.param_len()];
+    let mut grad_input = vec![0.0; c.input.len()];
+    spec.backward(&c.params, &c.input, c.batch, &mut workspace, &grad_output, &mut grads, Some(&mut grad_input))
+        .unwrap();
+
+    // The f64 oracle: forward, loss, and finite differences in params and in inputs.
+    let ref_output = forward_f64(&c.layers, &params64, &input64, c.batch);
+    prop_assert!(worst(&output, &ref_output) < 1e-4, "forward differs: {output:?} vs {ref_output:?}");
+    let ref_loss = network_loss_f64(&c.layers, &params64, &input64, c.batch, c.loss, &ref_target);
+    prop_assert!(rel_err(f64::from(loss), ref_loss, 1e-6) < 1e-4, "loss {loss} vs {ref_loss}");
+    let fd_params = central_differences(&params64, STEP, |p| {
+        network_loss_f64(&c.layers, p, &input64, c.batch, c.loss, &ref_target)
+    });
+    let fd_input = central_differences(&input64, STEP, |x| {
+        network_loss_f64(&c.layers, &params64, x, c.batch, c.loss, &ref_target)
+    });
+    // Compare layer by layer (weights and biases separately) so each tensor has its own scale.
+    for (offset, layer) in spec.layer_offsets() {
+        for (start, end, what) in [
+            (offset, offset + layer.weight_len(), "weights"),
+            (offset + layer.weight_len(), offset + layer.param_len(), "biases"),
+        ] {
+            let err = worst(&grads[start..end], &fd_params[start..end]);
+            prop_assert!(
+                err < TOLERANCE,
+                "{what} of {layer:?}: error {err:e}\n{:?}\n{:?}",
+                &grads[start..end],
+                &fd_params[start..end]
+            );
+        }
+    }
+    let err = worst(&grad_input, &fd_input);
+    prop_assert!(err < TOLERANCE, "input gradient error {err:e}");
+    Ok(())
 }

@@ -1,8 +1,13 @@
 //! Each optimized kernel against its scalar reference in `embergrad::kernels::reference`,
 //! over random shapes (including 1 and sizes that are not multiples of the SIMD width).
 
-use embergrad::kernels::{self, reference};
+use embergrad::kernels::{self, reference, MatRef};
 use proptest::prelude::*;
+
+/// The transpose of a row-major `rows × cols` matrix, row-major.
+fn transpose(x: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    (0..cols).flat_map(|j| (0..rows).map(move |i| x[i * cols + j])).collect()
+}
 
 fn values(len: usize) -> impl Strategy<Value = Vec<f32>> {
     prop::collection::vec(-1.0f32..1.0, len)
@@ -17,8 +22,10 @@ fn assert_close(actual: &[f32], expected: &[f32], k: usize) -> Result<(), TestCa
     Ok(())
 }
 
+/// Shapes on both sides of the packing threshold, up to 150 in every dimension.
 fn shape() -> impl Strategy<Value = (usize, usize, usize)> {
-    (1usize..=40, 1usize..=70, 1usize..=40)
+    let extent = || prop_oneof![1usize..=20, 1usize..=150];
+    (extent(), extent(), extent())
 }
 
 proptest! {
@@ -37,7 +44,8 @@ proptest! {
         (values(m * k), values(n * k), values(n), Just((m, k, n)))
     })) {
         let (mut fast, mut slow) = (vec![9.0; m * n], vec![-9.0; m * n]);
-        kernels::matmul_a_bt_bias(&a, &b, &bias, &mut fast, m, k, n);
+        let mut scratch = vec![0.0; kernels::product_scratch_len(m, n, k)];
+        kernels::matmul_a_bt_bias(&a, &b, &bias, &mut fast, m, k, n, &mut scratch);
         reference::matmul_a_bt_bias(&a, &b, &bias, &mut slow, m, k, n);
         assert_close(&fast, &slow, k)?;
     }
@@ -47,19 +55,39 @@ proptest! {
         (values(m * k), values(k * n), Just((m, k, n)))
     })) {
         let (mut fast, mut slow) = (vec![9.0; m * n], vec![-9.0; m * n]);
-        kernels::matmul_a_b(&a, &b, &mut fast, m, k, n);
+        let mut scratch = vec![0.0; kernels::product_scratch_len(m, n, k)];
+        kernels::matmul_a_b(&a, &b, &mut fast, m, k, n, &mut scratch);
         reference::matmul_a_b(&a, &b, &mut slow, m, k, n);
         assert_close(&fast, &slow, k)?;
     }
 
     #[test]
-    fn weight_gradient_product((a, b, c, (m, k, n)) in shape().prop_flat_map(|(m, k, n)| {
-        (values(m * k), values(m * n), values(k * n), Just((m, k, n)))
+    fn weight_gradient_product((a, b, (m, k, n)) in shape().prop_flat_map(|(m, k, n)| {
+        (values(m * k), values(m * n), Just((m, k, n)))
     })) {
-        let (mut fast, mut slow) = (c.clone(), c);
-        kernels::matmul_accumulate_at_b(&a, &b, &mut fast, m, k, n);
-        reference::matmul_accumulate_at_b(&a, &b, &mut slow, m, k, n);
+        let (mut fast, mut slow) = (vec![9.0; k * n], vec![-9.0; k * n]);
+        let mut scratch = vec![0.0; kernels::product_scratch_len(k, n, m)];
+        kernels::matmul_at_b(&a, &b, &mut fast, m, k, n, &mut scratch);
+        reference::matmul_at_b(&a, &b, &mut slow, m, k, n);
         assert_close(&fast, &slow, m)?;
+    }
+
+    /// The packed GEMM itself, over every shape (it is also used below the threshold here),
+    /// overwriting and accumulating, with row-major and transposed operands.
+    #[test]
+    fn packed_gemm((a, b, c, (m, n, k), accumulate, transpose_a, transpose_b) in shape().prop_flat_map(|(m, n, k)| {
+        (values(m * k), values(k * n), values(m * n), Just((m, n, k)), any::<bool>(), any::<bool>(), any::<bool>())
+    })) {
+        // Lay A and B out as asked, keeping the row-major copies for the reference.
+        let a_stored = if transpose_a { transpose(&a, m, k) } else { a.clone() };
+        let b_stored = if transpose_b { transpose(&b, k, n) } else { b.clone() };
+        let a_view = if transpose_a { MatRef::transposed(&a_stored, m) } else { MatRef::row_major(&a_stored, k) };
+        let b_view = if transpose_b { MatRef::transposed(&b_stored, k) } else { MatRef::row_major(&b_stored, n) };
+        let mut scratch = vec![f32::NAN; kernels::gemm_scratch_len(m, n, k)];
+        let (mut fast, mut slow) = (c.clone(), c);
+        kernels::gemm(m, n, k, a_view, b_view, &mut fast, accumulate, &mut scratch);
+        reference::gemm(m, n, k, &a, &b, &mut slow, accumulate);
+        assert_close(&fast, &slow, k)?;
     }
 
     #[test]

@@ -1,14 +1,12 @@
-//! One element-wise update body, run on `f32x8` lanes and on a scalar tail.
+//! One element-wise update body, run on SIMD lanes and on a scalar tail.
 //!
 //! An optimizer writes its per-parameter rule once, generic over [`Lanes`]; [`run_update`]
-//! applies it to eight parameters at a time with `wide::f32x8` and to the leftover ones with
-//! plain `f32`, so the SIMD path and the scalar path cannot drift apart.
+//! applies it to a SIMD vector of parameters at a time and to the leftover ones with plain
+//! `f32`, so the SIMD path and the scalar path cannot drift apart.
 
 use core::ops::{Add, Div, Mul, Neg, Sub};
 
-use wide::f32x8;
-
-use super::vector::{load, LANES};
+use super::simd::{load, store, Vector, LANES};
 
 /// A number or a SIMD vector of numbers: what an element-wise update needs of its operands.
 pub trait Lanes:
@@ -51,26 +49,26 @@ impl Lanes for f32 {
     }
 }
 
-impl Lanes for f32x8 {
+impl Lanes for Vector {
     #[inline(always)]
     fn splat(value: f32) -> Self {
-        f32x8::splat(value)
+        Vector::splat(value)
     }
     #[inline(always)]
     fn sqrt(self) -> Self {
-        f32x8::sqrt(self)
+        Vector::sqrt(self)
     }
     #[inline(always)]
     fn max(self, other: Self) -> Self {
-        f32x8::max(self, other)
+        Vector::max(self, other)
     }
     #[inline(always)]
     fn min(self, other: Self) -> Self {
-        f32x8::min(self, other)
+        Vector::min(self, other)
     }
     #[inline(always)]
     fn mul_add(self, a: Self, b: Self) -> Self {
-        f32x8::mul_add(self, a, b)
+        Vector::mul_add(self, a, b)
     }
 }
 
@@ -88,20 +86,19 @@ pub fn run_update<U: ElementUpdate<S>, const S: usize>(
     grads: &[f32],
     mut states: [&mut [f32]; S],
 ) {
-    const W: usize = LANES;
     let n = params.len();
     debug_assert!(grads.len() == n && states.iter().all(|s| s.len() == n));
-    let full = n - n % W;
+    let full = n - n % LANES;
     let mut start = 0;
     while start < full {
-        let end = start + W;
+        let end = start + LANES;
         let mut p = load(&params[start..end]);
         let g = load(&grads[start..end]);
-        let mut s: [f32x8; S] = core::array::from_fn(|k| load(&states[k][start..end]));
+        let mut s: [Vector; S] = core::array::from_fn(|k| load(&states[k][start..end]));
         rule.apply(&mut p, g, &mut s);
-        params[start..end].copy_from_slice(&p.to_array());
+        store(&mut params[start..end], p);
         for (buffer, value) in states.iter_mut().zip(&s) {
-            buffer[start..end].copy_from_slice(&value.to_array());
+            store(&mut buffer[start..end], *value);
         }
         start = end;
     }

@@ -6,11 +6,14 @@
 //! Kernels take slices whose lengths the caller (the `nn` and `optim` modules) has already
 //! checked; they only `debug_assert!` them. They never allocate.
 
+mod gemm;
 mod lanes;
 mod products;
 pub mod reference;
+mod simd;
 mod vector;
 
+pub use gemm::{gemm, gemm_scratch_len, MatRef, KC, MC, MR, NC, NR};
 pub use lanes::{run_update, ElementUpdate, Lanes};
-pub use products::{matmul_a_b, matmul_a_bt_bias, matmul_accumulate_at_b};
+pub use products::{matmul_a_b, matmul_a_bt_bias, matmul_at_b, product_scratch_len, uses_packing, PACKING_THRESHOLD};
 pub use vector::{axpy, dot, scale, sum};

@@ -2,21 +2,59 @@
 //!
 //! With `X` the batch of inputs `[batch, n_in]`, `W` the weights `[n_out, n_in]` (PyTorch's
 //! `Linear` layout) and `dZ` the gradient at the layer's pre-activation `[batch, n_out]`:
-//! - forward  `Y  = X·Wᵀ + b`   ([`matmul_a_bt_bias`]): rows of X against rows of W, so every
-//!   inner loop is a dot product over two contiguous rows;
-//! - backward `dX = dZ·W`       ([`matmul_a_b`]): each output row is a sum of W's rows scaled by
-//!   dZ's entries, so the inner loop is an axpy over a contiguous row of W;
-//! - backward `dW += dZᵀ·X`     ([`matmul_accumulate_at_b`]): each row of dW gathers X's rows
-//!   scaled by one column of dZ, again an axpy over contiguous rows.
+//! - forward  `Y  = X·Wᵀ + b`   ([`matmul_a_bt_bias`]);
+//! - backward `dX = dZ·W`       ([`matmul_a_b`]);
+//! - backward `dW = dZᵀ·X`      ([`matmul_at_b`]).
 //!
-//! Each shape keeps the innermost loop unit-stride in every operand, which is what lets the
-//! level-1 kernels run on full SIMD registers without packing.
+//! Each picks one of two paths by size ([`uses_packing`]): the packed, blocked [`gemm`] for
+//! products large in every dimension, or direct loops over contiguous rows (dot products or
+//! axpys) when a dimension is small. Packing copies `O(k·(m + n))` values to save work on
+//! `O(m·n·k)` multiply-adds, so it loses when any of m, n, k is small, e.g. batch 1 on a
+//! device, where the direct loops are the matrix-vector products they should be.
 
+use super::gemm::{gemm, gemm_scratch_len, MatRef};
 use super::vector::{axpy, dot};
 
+/// Smallest extent, in every dimension, at which the packed path is used. Measured with
+/// `cargo bench -p embergrad-benches --bench gemm -- crossover`: below about 16 rows or
+/// columns the direct loops win on the machines we measured.
+pub const PACKING_THRESHOLD: usize = 16;
+
+/// Whether an `m × n × k` product takes the packed path.
+pub const fn uses_packing(m: usize, n: usize, k: usize) -> bool {
+    m >= PACKING_THRESHOLD && n >= PACKING_THRESHOLD && k >= PACKING_THRESHOLD
+}
+
+/// Scratch an `m × n × k` product needs: the packing buffers if it packs, else nothing.
+pub const fn product_scratch_len(m: usize, n: usize, k: usize) -> usize {
+    if uses_packing(m, n, k) {
+        gemm_scratch_len(m, n, k)
+    } else {
+        0
+    }
+}
+
 /// `c[m, n] = a[m, k] · b[n, k]ᵀ + bias[n]` (every row of `c` gets `bias` added).
-pub fn matmul_a_bt_bias(a: &[f32], b: &[f32], bias: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
+#[allow(clippy::too_many_arguments)] // shapes, operands and scratch, BLAS style
+pub fn matmul_a_bt_bias(
+    a: &[f32],
+    b: &[f32],
+    bias: &[f32],
+    c: &mut [f32],
+    m: usize,
+    k: usize,
+    n: usize,
+    scratch: &mut [f32],
+) {
     debug_assert!(a.len() >= m * k && b.len() >= n * k && bias.len() >= n && c.len() >= m * n);
+    if uses_packing(m, n, k) {
+        for c_row in c.chunks_exact_mut(n).take(m) {
+            c_row.copy_from_slice(&bias[..n]);
+        }
+        gemm(m, n, k, MatRef::row_major(a, k), MatRef::transposed(b, k), c, true, scratch);
+        return;
+    }
+    // Rows of X against rows of W: every inner loop is a dot product of two contiguous rows.
     for (a_row, c_row) in a.chunks_exact(k).zip(c.chunks_exact_mut(n)).take(m) {
         for ((c_val, b_row), bias_val) in c_row.iter_mut().zip(b.chunks_exact(k)).zip(bias) {
             *c_val = dot(a_row, b_row) + bias_val;
@@ -25,8 +63,13 @@ pub fn matmul_a_bt_bias(a: &[f32], b: &[f32], bias: &[f32], c: &mut [f32], m: us
 }
 
 /// `c[m, n] = a[m, k] · b[k, n]` (overwrites `c`).
-pub fn matmul_a_b(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
+pub fn matmul_a_b(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize, scratch: &mut [f32]) {
     debug_assert!(a.len() >= m * k && b.len() >= k * n && c.len() >= m * n);
+    if uses_packing(m, n, k) {
+        gemm(m, n, k, MatRef::row_major(a, k), MatRef::row_major(b, n), c, false, scratch);
+        return;
+    }
+    // Each output row is a sum of B's rows scaled by A's entries: axpys over contiguous rows.
     for (a_row, c_row) in a.chunks_exact(k).zip(c.chunks_exact_mut(n)).take(m) {
         c_row.fill(0.0);
         for (&a_val, b_row) in a_row.iter().zip(b.chunks_exact(n)) {
@@ -35,9 +78,15 @@ pub fn matmul_a_b(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: us
     }
 }
 
-/// `c[k, n] += a[m, k]ᵀ · b[m, n]` (accumulates into `c`).
-pub fn matmul_accumulate_at_b(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
+/// `c[k, n] = a[m, k]ᵀ · b[m, n]` (overwrites `c`).
+pub fn matmul_at_b(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize, scratch: &mut [f32]) {
     debug_assert!(a.len() >= m * k && b.len() >= m * n && c.len() >= k * n);
+    if uses_packing(k, n, m) {
+        gemm(k, n, m, MatRef::transposed(a, k), MatRef::row_major(b, n), c, false, scratch);
+        return;
+    }
+    // Each row of C gathers B's rows scaled by one column of A: axpys over contiguous rows.
+    c[..k * n].fill(0.0);
     for (a_row, b_row) in a.chunks_exact(k).zip(b.chunks_exact(n)).take(m) {
         for (&a_val, c_row) in a_row.iter().zip(c.chunks_exact_mut(n)) {
             axpy(c_row, a_val, b_row);

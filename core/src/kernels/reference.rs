@@ -41,15 +41,28 @@ pub fn matmul_a_b(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: us
     }
 }
 
-/// Reference for [`super::matmul_accumulate_at_b`].
-pub fn matmul_accumulate_at_b(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
+/// Reference for [`super::matmul_at_b`].
+pub fn matmul_at_b(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
     for p in 0..k {
         for j in 0..n {
             let mut s = 0.0;
             for i in 0..m {
                 s += a[i * k + p] * b[i * n + j];
             }
-            c[p * n + j] += s;
+            c[p * n + j] = s;
+        }
+    }
+}
+
+/// Reference for [`super::gemm`]: `c = a·b` (or `c += a·b`), all row-major.
+pub fn gemm(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32], accumulate: bool) {
+    for i in 0..m {
+        for j in 0..n {
+            let mut s = if accumulate { c[i * n + j] } else { 0.0 };
+            for p in 0..k {
+                s += a[i * k + p] * b[p * n + j];
+            }
+            c[i * n + j] = s;
         }
     }
 }

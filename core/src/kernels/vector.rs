@@ -1,17 +1,6 @@
-//! Level-1 kernels (dot, axpy, scale, sum) on `f32x8` lanes with a scalar tail.
+//! Level-1 kernels (dot, axpy, scale, sum) on SIMD lanes with a scalar tail.
 
-use wide::f32x8;
-
-/// Number of `f32` lanes in one SIMD register as `wide` models it.
-pub(crate) const LANES: usize = 8;
-
-/// Loads eight consecutive values; `chunk` must have exactly [`LANES`] elements.
-#[inline(always)]
-pub(crate) fn load(chunk: &[f32]) -> f32x8 {
-    let mut lanes = [0.0f32; LANES];
-    lanes.copy_from_slice(chunk);
-    f32x8::from(lanes)
-}
+use super::simd::{load, store, Vector, LANES};
 
 /// Dot product `Σ a[i]·b[i]` over the common length.
 ///
@@ -20,8 +9,8 @@ pub(crate) fn load(chunk: &[f32]) -> f32x8 {
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     let n = a.len().min(b.len());
     let (a, b) = (&a[..n], &b[..n]);
-    let mut acc0 = f32x8::ZERO;
-    let mut acc1 = f32x8::ZERO;
+    let mut acc0 = Vector::ZERO;
+    let mut acc1 = Vector::ZERO;
     let mut pairs_a = a.chunks_exact(2 * LANES);
     let mut pairs_b = b.chunks_exact(2 * LANES);
     for (ca, cb) in (&mut pairs_a).zip(&mut pairs_b) {
@@ -45,12 +34,12 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
 pub fn axpy(y: &mut [f32], alpha: f32, x: &[f32]) {
     let n = y.len().min(x.len());
     let (y, x) = (&mut y[..n], &x[..n]);
-    let a = f32x8::splat(alpha);
+    let a = Vector::splat(alpha);
     let mut ys = y.chunks_exact_mut(LANES);
     let mut xs = x.chunks_exact(LANES);
     for (cy, cx) in (&mut ys).zip(&mut xs) {
         let r = load(cx).mul_add(a, load(cy));
-        cy.copy_from_slice(&r.to_array());
+        store(cy, r);
     }
     for (vy, vx) in ys.into_remainder().iter_mut().zip(xs.remainder()) {
         *vy += alpha * vx;
@@ -60,10 +49,10 @@ pub fn axpy(y: &mut [f32], alpha: f32, x: &[f32]) {
 /// `y[i] *= alpha`.
 #[inline]
 pub fn scale(y: &mut [f32], alpha: f32) {
-    let a = f32x8::splat(alpha);
+    let a = Vector::splat(alpha);
     let mut ys = y.chunks_exact_mut(LANES);
     for cy in &mut ys {
-        cy.copy_from_slice(&(load(cy) * a).to_array());
+        store(cy, load(cy) * a);
     }
     for v in ys.into_remainder() {
         *v *= alpha;
@@ -73,7 +62,7 @@ pub fn scale(y: &mut [f32], alpha: f32) {
 /// `Σ x[i]`.
 #[inline]
 pub fn sum(x: &[f32]) -> f32 {
-    let mut acc = f32x8::ZERO;
+    let mut acc = Vector::ZERO;
     let mut xs = x.chunks_exact(LANES);
     for c in &mut xs {
         acc += load(c);

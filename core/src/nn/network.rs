@@ -1,7 +1,7 @@
 //! Forward and backward passes of a [`Spec`] over caller-provided flat buffers.
 
 use crate::error::{check_len, check_min_len, Error, Result};
-use crate::kernels::{axpy, matmul_a_b, matmul_a_bt_bias, matmul_accumulate_at_b};
+use crate::kernels::{axpy, matmul_a_b, matmul_a_bt_bias, matmul_at_b};
 use crate::nn::loss::{Loss, Target};
 use crate::nn::spec::Spec;
 
@@ -38,7 +38,8 @@ impl<'a> Spec<'a> {
     ) -> Result<&'w [f32]> {
         self.check_pass(params.len(), input.len(), batch, workspace.len(), true)?;
         let activations_len = batch * self.activation_len_per_sample();
-        self.forward_unchecked(params, input, batch, &mut workspace[..activations_len]);
+        let (activations, packing) = workspace.split_at_mut(activations_len);
+        self.forward_unchecked(params, input, batch, activations, packing);
         Ok(&workspace[activations_len - batch * self.outputs()..activations_len])
     }
 
@@ -64,9 +65,9 @@ impl<'a> Spec<'a> {
         if let Some(g) = grad_input.as_deref() {
             check_len("grad_input", batch * self.inputs(), g.len())?;
         }
-        let (activations, delta, scratch) = self.split_workspace(workspace, batch);
-        delta[..grad_output.len()].copy_from_slice(grad_output);
-        self.backward_unchecked(params, input, batch, activations, delta, scratch, grads, grad_input);
+        let (activations, mut buffers) = self.split_workspace(workspace, batch);
+        buffers.delta[..grad_output.len()].copy_from_slice(grad_output);
+        self.backward_unchecked(params, input, batch, activations, &mut buffers, grads, grad_input);
         Ok(())
     }
 
@@ -85,12 +86,13 @@ impl<'a> Spec<'a> {
     ) -> Result<f32> {
         self.check_pass(params.len(), batch.input.len(), batch.size, workspace.len(), false)?;
         check_len("grads", self.param_len(), grads.len())?;
-        let (activations, delta, scratch) = self.split_workspace(workspace, batch.size);
-        self.forward_unchecked(params, batch.input, batch.size, activations);
+        let (activations, mut buffers) = self.split_workspace(workspace, batch.size);
+        self.forward_unchecked(params, batch.input, batch.size, activations, buffers.packing);
         let output_len = batch.size * self.outputs();
         let output = &activations[activations.len() - output_len..];
-        let value = loss.evaluate(output, batch.size, self.outputs(), batch.target, Some(&mut delta[..output_len]))?;
-        self.backward_unchecked(params, batch.input, batch.size, activations, delta, scratch, grads, None);
+        let loss_grad = &mut buffers.delta[..output_len];
+        let value = loss.evaluate(output, batch.size, self.outputs(), batch.target, Some(loss_grad))?;
+        self.backward_unchecked(params, batch.input, batch.size, activations, &mut buffers, grads, None);
         Ok(value)
     }
 
@@ -114,42 +116,47 @@ impl<'a> Spec<'a> {
         check_min_len("workspace", needed, workspace)
     }
 
-    /// Splits a (checked) workspace into activations, the current delta and a scratch delta.
-    fn split_workspace<'w>(
-        &self,
-        workspace: &'w mut [f32],
-        batch: usize,
-    ) -> (&'w mut [f32], &'w mut [f32], &'w mut [f32]) {
-        let scratch_len = batch * self.max_width();
+    /// Splits a (checked) workspace into the activations and the backward buffers.
+    fn split_workspace<'w>(&self, workspace: &'w mut [f32], batch: usize) -> (&'w mut [f32], BackwardBuffers<'w>) {
+        let delta_len = batch * self.max_width();
         let (activations, rest) = workspace.split_at_mut(batch * self.activation_len_per_sample());
-        let (delta, rest) = rest.split_at_mut(scratch_len);
-        (activations, delta, &mut rest[..scratch_len])
+        let (delta, rest) = rest.split_at_mut(delta_len);
+        let (next_delta, packing) = rest.split_at_mut(delta_len);
+        (activations, BackwardBuffers { delta, next_delta, packing })
     }
 
-    /// Forward pass into `activations` (`batch × activation_len_per_sample`), lengths checked.
-    fn forward_unchecked(&self, params: &[f32], input: &[f32], batch: usize, activations: &mut [f32]) {
+    /// Forward pass into `activations` (`batch × activation_len_per_sample`), lengths checked;
+    /// `packing` is the matrix kernels' scratch.
+    fn forward_unchecked(
+        &self,
+        params: &[f32],
+        input: &[f32],
+        batch: usize,
+        activations: &mut [f32],
+        packing: &mut [f32],
+    ) {
         let mut filled = 0;
         for (offset, layer) in self.layer_offsets() {
             let (weights, biases) = params[offset..offset + layer.param_len()].split_at(layer.weight_len());
             let (previous, rest) = activations.split_at_mut(filled);
             let x = if filled == 0 { input } else { &previous[filled - batch * layer.inputs..] };
             let y = &mut rest[..batch * layer.outputs];
-            matmul_a_bt_bias(x, weights, biases, y, batch, layer.inputs, layer.outputs);
+            matmul_a_bt_bias(x, weights, biases, y, batch, layer.inputs, layer.outputs, packing);
             layer.activation.apply_slice(y);
             filled += y.len();
         }
     }
 
-    /// Backward pass, lengths checked. `delta` holds dE/dOutput of the last layer on entry.
+    /// Backward pass, lengths checked. `buffers.delta` holds dE/dOutput of the last layer on
+    /// entry.
     #[allow(clippy::too_many_arguments)]
-    fn backward_unchecked<'b>(
+    fn backward_unchecked(
         &self,
         params: &[f32],
         input: &[f32],
         batch: usize,
         activations: &[f32],
-        mut delta: &'b mut [f32],
-        mut scratch: &'b mut [f32],
+        buffers: &mut BackwardBuffers<'_>,
         grads: &mut [f32],
         grad_input: Option<&mut [f32]>,
     ) {
@@ -168,28 +175,38 @@ impl<'a> Spec<'a> {
             let (grad_weights, grad_biases) = grads[param_start..param_end].split_at_mut(layer.weight_len());
 
             // dE/dz = dE/dy · f'(y)
-            let dz = &mut delta[..y.len()];
+            let dz = &mut buffers.delta[..y.len()];
             layer.activation.backprop_slice(y, dz);
             // dE/dW = dZᵀ·X and dE/db = column sums of dZ
-            grad_weights.fill(0.0);
-            matmul_accumulate_at_b(dz, x, grad_weights, batch, layer.outputs, layer.inputs);
+            matmul_at_b(dz, x, grad_weights, batch, layer.outputs, layer.inputs, buffers.packing);
             grad_biases.fill(0.0);
             for dz_row in dz.chunks_exact(layer.outputs) {
                 axpy(grad_biases, 1.0, dz_row);
             }
             // dE/dX = dZ·W, the next delta (or the input gradient for the first layer)
             if index > 0 {
-                let dx = &mut scratch[..batch * layer.inputs];
-                matmul_a_b(dz, weights, dx, batch, layer.outputs, layer.inputs);
-                core::mem::swap(&mut delta, &mut scratch);
+                let dx = &mut buffers.next_delta[..batch * layer.inputs];
+                matmul_a_b(dz, weights, dx, batch, layer.outputs, layer.inputs, buffers.packing);
+                core::mem::swap(&mut buffers.delta, &mut buffers.next_delta);
             }
             activation_end = activation_start;
             param_end = param_start;
         }
         if let Some(grad_input) = grad_input {
             let first = &self.layers()[0];
-            let dz = &delta[..batch * first.outputs];
-            matmul_a_b(dz, &params[..first.weight_len()], grad_input, batch, first.outputs, first.inputs);
+            let dz = &buffers.delta[..batch * first.outputs];
+            let weights = &params[..first.weight_len()];
+            matmul_a_b(dz, weights, grad_input, batch, first.outputs, first.inputs, buffers.packing);
         }
     }
+}
+
+/// The parts of the workspace after the activations.
+struct BackwardBuffers<'w> {
+    /// dE/dY of the layer being processed (then dE/dZ, in place).
+    delta: &'w mut [f32],
+    /// Receives dE/dX, which becomes the next layer's `delta`.
+    next_delta: &'w mut [f32],
+    /// The matrix kernels' packing scratch.
+    packing: &'w mut [f32],
 }

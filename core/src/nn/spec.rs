@@ -1,6 +1,7 @@
 //! The network spec: an ordered list of dense layers, and every buffer size as a `const fn`.
 
 use crate::error::{Error, Result};
+use crate::kernels::product_scratch_len;
 use crate::nn::activation::Activation;
 
 /// One dense (fully connected) layer: `y = f(x·Wᵀ + b)`, with `W` row-major `[outputs, inputs]`
@@ -39,7 +40,9 @@ impl LayerSpec {
 /// - params (and grads, the same shape): for each layer, its weights `[outputs, inputs]`
 ///   row-major, then its biases `[outputs]`; length [`Spec::param_len`].
 /// - workspace for a batch of `B` samples: each layer's outputs `[B, outputs]`, then two
-///   scratch buffers of `B × max_width` for the backward pass; length [`Spec::workspace_len`].
+///   scratch buffers of `B × max_width` for the backward pass, then the packing buffers of
+///   the matrix kernels (none for small batches, see [`Spec::packing_len`]); length
+///   [`Spec::workspace_len`].
 ///
 /// ```
 /// use embergrad::{Activation, LayerSpec, Spec};
@@ -52,6 +55,7 @@ impl LayerSpec {
 /// let params = [0.0f32; XOR.param_len()];
 /// let workspace = [0.0f32; XOR.workspace_len(4)];
 /// assert_eq!(params.len(), 2 * 4 + 4 + 4 * 1 + 1);
+/// // Batch 4 is below the packing threshold: activations and two backward buffers only.
 /// assert_eq!(workspace.len(), 4 * (4 + 1) + 2 * 4 * 4);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -124,12 +128,38 @@ impl<'a> Spec<'a> {
 
     /// Workspace length for a batch of `batch` samples (forward and backward).
     pub const fn workspace_len(&self, batch: usize) -> usize {
-        batch * (self.activation_len_per_sample() + 2 * self.max_width())
+        batch * (self.activation_len_per_sample() + 2 * self.max_width()) + self.packing_len(batch, false)
     }
 
     /// Workspace length for forward passes only (inference) with `batch` samples.
     pub const fn forward_workspace_len(&self, batch: usize) -> usize {
-        batch * self.activation_len_per_sample()
+        batch * self.activation_len_per_sample() + self.packing_len(batch, true)
+    }
+
+    /// The packing buffers the matrix kernels need for `batch` samples: the largest over the
+    /// layers' forward products (and, unless `forward_only`, their two backward products).
+    /// Zero when every product is small enough for the direct loops. Bounded by the kernels'
+    /// block sizes whatever the batch.
+    pub const fn packing_len(&self, batch: usize, forward_only: bool) -> usize {
+        let mut largest = 0;
+        let mut i = 0;
+        while i < self.layers.len() {
+            let (n_in, n_out) = (self.layers[i].inputs, self.layers[i].outputs);
+            let mut lens = [product_scratch_len(batch, n_out, n_in), 0, 0];
+            if !forward_only {
+                lens[1] = product_scratch_len(batch, n_in, n_out); // dX = dZ·W
+                lens[2] = product_scratch_len(n_out, n_in, batch); // dW = dZᵀ·X
+            }
+            let mut j = 0;
+            while j < lens.len() {
+                if lens[j] > largest {
+                    largest = lens[j];
+                }
+                j += 1;
+            }
+            i += 1;
+        }
+        largest
     }
 
     /// Checks that the spec is usable: at least one layer, no zero width, each layer's input
@@ -162,7 +192,7 @@ impl<'a> Spec<'a> {
         } else {
             self.activation_len_per_sample().checked_add(self.max_width().checked_mul(2)?)?
         };
-        batch.checked_mul(per_sample)
+        batch.checked_mul(per_sample)?.checked_add(self.packing_len(batch, forward_only))
     }
 
     /// Iterates over the layers with the offset of each one's parameters in the flat buffer.

@@ -1,0 +1,152 @@
+//! GEMM throughput in GFLOP/s (2·m·n·k flops per call), single thread, side by side in one
+//! run: embergrad's packed kernel, a naive triple loop, `matrixmultiply::sgemm` and the
+//! `gemm` crate. Also a measured single-core FMA peak, so every figure can be read as a share
+//! of what this machine can do.
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use embergrad::kernels::{gemm, gemm_scratch_len, MatRef};
+use std::hint::black_box;
+use wide::f32x8;
+
+fn data(len: usize, seed: u64) -> Vec<f32> {
+    (0..len).map(|i| embergrad_benches::uniform(seed, i as u64) - 0.5).collect()
+}
+
+fn naive(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
+    for i in 0..m {
+        for j in 0..n {
+            let mut s = 0.0;
+            for p in 0..k {
+                s += a[i * k + p] * b[p * n + j];
+            }
+            c[i * n + j] = s;
+        }
+    }
+}
+
+/// Shapes: square sizes, then the W1 (784-256-128-10, batch 64) layer products:
+/// forward `Y = X·Wᵀ` (m = batch) and weight gradient `dW = dZᵀ·X` (m = outputs, k = batch).
+const SHAPES: &[(&str, usize, usize, usize)] = &[
+    ("square-64", 64, 64, 64),
+    ("square-256", 256, 256, 256),
+    ("square-1024", 1024, 1024, 1024),
+    ("w1-fwd-784x256", 64, 256, 784),
+    ("w1-fwd-256x128", 64, 128, 256),
+    ("w1-fwd-128x10", 64, 10, 128),
+    ("w1-dw-256x784", 256, 784, 64),
+    ("w1-dx-256x784", 64, 784, 256),
+];
+
+fn products(c: &mut Criterion) {
+    let mut group = c.benchmark_group("sgemm");
+    group.sample_size(20);
+    for &(name, m, n, k) in SHAPES {
+        let a = data(m * k, 1);
+        let b = data(k * n, 2);
+        let mut out = vec![0.0f32; m * n];
+        let mut scratch = vec![0.0f32; gemm_scratch_len(m, n, k)];
+        group.throughput(Throughput::Elements((2 * m * n * k) as u64));
+        group.bench_with_input(BenchmarkId::new("embergrad", name), &(), |bench, _| {
+            bench.iter(|| {
+                gemm(m, n, k, MatRef::row_major(&a, k), MatRef::row_major(&b, n), &mut out, false, &mut scratch);
+                black_box(&mut out);
+            })
+        });
+        group.bench_with_input(BenchmarkId::new("matrixmultiply", name), &(), |bench, _| {
+            bench.iter(|| {
+                // SAFETY: the pointers cover m·k, k·n and m·n floats with the strides given.
+                unsafe {
+                    matrixmultiply::sgemm(
+                        m,
+                        k,
+                        n,
+                        1.0,
+                        a.as_ptr(),
+                        k as isize,
+                        1,
+                        b.as_ptr(),
+                        n as isize,
+                        1,
+                        0.0,
+                        out.as_mut_ptr(),
+                        n as isize,
+                        1,
+                    );
+                }
+                black_box(&mut out);
+            })
+        });
+        group.bench_with_input(BenchmarkId::new("gemm-crate", name), &(), |bench, _| {
+            bench.iter(|| {
+                // SAFETY: as above; gemm's strides are (column, row) in elements.
+                unsafe {
+                    gemm::gemm(
+                        m,
+                        n,
+                        k,
+                        out.as_mut_ptr(),
+                        1,
+                        n as isize,
+                        false,
+                        a.as_ptr(),
+                        1,
+                        k as isize,
+                        b.as_ptr(),
+                        1,
+                        n as isize,
+                        0.0,
+                        1.0,
+                        false,
+                        false,
+                        false,
+                        gemm::Parallelism::None,
+                    );
+                }
+                black_box(&mut out);
+            })
+        });
+        if m * n * k <= 256 * 256 * 256 {
+            group.bench_with_input(BenchmarkId::new("naive", name), &(), |bench, _| {
+                bench.iter(|| {
+                    naive(m, n, k, &a, &b, &mut out);
+                    black_box(&mut out);
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
+/// A tight loop of independent FMAs on `$vector`: 12 chains cover two pipes × 4 cycles of
+/// latency, so this runs at the core's FMA throughput (2 flops per lane per FMA).
+macro_rules! peak_loop {
+    ($group:expr, $name:expr, $vector:ty, $lanes:expr) => {{
+        const ITERS: u64 = 100_000;
+        $group.throughput(Throughput::Elements(ITERS * 12 * 2 * $lanes));
+        $group.bench_function($name, |bench| {
+            bench.iter(|| {
+                let mut acc = [<$vector>::splat(0.0); 12];
+                let x = black_box(<$vector>::splat(0.999_999));
+                let y = black_box(<$vector>::splat(1e-7));
+                for _ in 0..ITERS {
+                    for a in acc.iter_mut() {
+                        *a = a.mul_add(x, y);
+                    }
+                }
+                black_box(acc)
+            })
+        });
+    }};
+}
+
+/// The measured single-core FP32 peak, with 8-lane and (where AVX-512 is on) 16-lane vectors.
+fn peak(c: &mut Criterion) {
+    let mut group = c.benchmark_group("peak");
+    peak_loop!(group, "fma-f32x8", f32x8, 8);
+    #[cfg(target_feature = "avx512f")]
+    peak_loop!(group, "fma-f32x16", wide::f32x16, 16);
+    group.finish();
+}
+
+criterion_group!(benches, peak, products);
+criterion_main!(benches);
