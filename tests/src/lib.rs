@@ -96,11 +96,7 @@ pub fn loss_f64(loss: Loss, output: &[f64], outputs: usize, target: &RefTarget) 
             output.iter().zip(t).map(|(y, t)| (y - t).powi(2)).sum::<f64>() / output.len() as f64
         }
         (Loss::BceWithLogits, RefTarget::Values(t)) => {
-            output
-                .iter()
-                .zip(t)
-                .map(|(&z, &t)| -(t * log_sigmoid(z) + (1.0 - t) * log_sigmoid(-z)))
-                .sum::<f64>()
+            output.iter().zip(t).map(|(&z, &t)| -(t * log_sigmoid(z) + (1.0 - t) * log_sigmoid(-z))).sum::<f64>()
                 / output.len() as f64
         }
         (Loss::SoftmaxCrossEntropy, RefTarget::Classes(labels)) => {
