@@ -148,5 +148,44 @@ fn peak(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, peak, products);
+/// Where packing starts to pay: square products of side `s`, the packed GEMM against the
+/// direct (unpacked) loops, for each of the dense layer's three products. The crossover sets
+/// `embergrad::kernels::PACKING_THRESHOLD`.
+fn crossover(c: &mut Criterion) {
+    use embergrad::kernels::{direct_a_b, direct_a_bt_bias, direct_at_b};
+    let mut group = c.benchmark_group("crossover");
+    group.sample_size(20);
+    for s in [4usize, 8, 12, 16, 24, 32, 48] {
+        let a = data(s * s, 1);
+        let b = data(s * s, 2);
+        let bias = vec![0.0; s];
+        let mut out = vec![0.0f32; s * s];
+        let mut scratch = vec![0.0f32; gemm_scratch_len(s, s, s)];
+        group.throughput(Throughput::Elements((2 * s * s * s) as u64));
+        let id = |what: &str| BenchmarkId::new(what, s);
+        group.bench_function(id("packed-a_b"), |bench| {
+            bench.iter(|| {
+                gemm(s, s, s, MatRef::row_major(&a, s), MatRef::row_major(&b, s), &mut out, false, &mut scratch)
+            })
+        });
+        group.bench_function(id("direct-a_b"), |bench| bench.iter(|| direct_a_b(&a, &b, &mut out, s, s, s)));
+        group.bench_function(id("packed-a_bt"), |bench| {
+            bench.iter(|| {
+                gemm(s, s, s, MatRef::row_major(&a, s), MatRef::transposed(&b, s), &mut out, false, &mut scratch)
+            })
+        });
+        group.bench_function(id("direct-a_bt"), |bench| {
+            bench.iter(|| direct_a_bt_bias(&a, &b, &bias, &mut out, s, s, s))
+        });
+        group.bench_function(id("packed-at_b"), |bench| {
+            bench.iter(|| {
+                gemm(s, s, s, MatRef::transposed(&a, s), MatRef::row_major(&b, s), &mut out, false, &mut scratch)
+            })
+        });
+        group.bench_function(id("direct-at_b"), |bench| bench.iter(|| direct_at_b(&a, &b, &mut out, s, s, s)));
+    }
+    group.finish();
+}
+
+criterion_group!(benches, peak, products, crossover);
 criterion_main!(benches);

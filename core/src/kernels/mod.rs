@@ -6,6 +6,7 @@
 //! Kernels take slices whose lengths the caller (the `nn` and `optim` modules) has already
 //! checked; they only `debug_assert!` them. They never allocate.
 
+mod elementwise;
 mod gemm;
 mod lanes;
 mod products;
@@ -13,7 +14,14 @@ pub mod reference;
 mod simd;
 mod vector;
 
+pub use elementwise::{
+    exp_slice, leaky_relu_backward, leaky_relu_slice, log_sum_exp, max, relu_backward, relu_slice, sigmoid_backward,
+    sigmoid_slice, softmax_in_place, tanh_backward, tanh_slice,
+};
 pub use gemm::{gemm, gemm_scratch_len, MatRef, KC, MC, MR, NC, NR};
 pub use lanes::{run_update, ElementUpdate, Lanes};
-pub use products::{matmul_a_b, matmul_a_bt_bias, matmul_at_b, product_scratch_len, uses_packing, PACKING_THRESHOLD};
+pub use products::{
+    direct_a_b, direct_a_bt_bias, direct_at_b, matmul_a_b, matmul_a_bt_bias, matmul_at_b, product_scratch_len,
+    uses_packing, PACKING_THRESHOLD,
+};
 pub use vector::{axpy, dot, scale, sum};

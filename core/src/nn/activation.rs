@@ -4,6 +4,8 @@
 //! alone, so the backward pass needs only the stored outputs and no pre-activations: half the
 //! activation memory on a device.
 
+use crate::kernels;
+
 /// Slope of [`Activation::LeakyRelu`] for negative inputs (PyTorch's default).
 pub const LEAKY_RELU_SLOPE: f32 = 0.01;
 
@@ -93,23 +95,26 @@ impl Activation {
         }
     }
 
-    /// Applies the activation in place to every element.
+    /// Applies the activation in place to every element (SIMD kernels; see
+    /// [`crate::kernels`]).
     pub fn apply_slice(self, values: &mut [f32]) {
-        if self == Activation::Identity {
-            return;
-        }
-        for v in values {
-            *v = self.apply(*v);
+        match self {
+            Activation::Identity => {}
+            Activation::Relu => kernels::relu_slice(values),
+            Activation::LeakyRelu => kernels::leaky_relu_slice(values, LEAKY_RELU_SLOPE),
+            Activation::Sigmoid => kernels::sigmoid_slice(values),
+            Activation::Tanh => kernels::tanh_slice(values),
         }
     }
 
     /// Multiplies each gradient by `f'` at the matching output: turns dE/dy into dE/dz.
     pub fn backprop_slice(self, outputs: &[f32], grads: &mut [f32]) {
-        if self == Activation::Identity {
-            return;
-        }
-        for (g, &y) in grads.iter_mut().zip(outputs) {
-            *g *= self.derivative_from_output(y);
+        match self {
+            Activation::Identity => {}
+            Activation::Relu => kernels::relu_backward(outputs, grads),
+            Activation::LeakyRelu => kernels::leaky_relu_backward(outputs, grads, LEAKY_RELU_SLOPE),
+            Activation::Sigmoid => kernels::sigmoid_backward(outputs, grads),
+            Activation::Tanh => kernels::tanh_backward(outputs, grads),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Loss functions with PyTorch's definitions and default (`mean`) reductions.
 
 use crate::error::{check_len, Error, Result};
+use crate::kernels;
 use crate::nn::activation::sigmoid;
 
 /// What a loss compares the network's output with.
@@ -139,24 +140,24 @@ fn bce_with_logits(output: &[f32], target: &[f32], grad: Option<&mut [f32]>) -> 
     total * inv_n
 }
 
-/// `mean(logsumexp(z) - z[label])` with the max subtracted before exponentiating (so no
-/// overflow); gradient `(softmax(z) - onehot(label)) / batch`.
+/// `mean(logsumexp(z) - z[label])`, with the row maximum subtracted before exponentiating
+/// (so no overflow); gradient `(softmax(z) - onehot(label)) / batch`.
 fn softmax_cross_entropy(output: &[f32], classes: usize, labels: &[usize], mut grad: Option<&mut [f32]>) -> f32 {
     let inv_batch = 1.0 / labels.len() as f32;
     let mut total = 0.0f32;
     for (row_index, (logits, &label)) in output.chunks_exact(classes).zip(labels).enumerate() {
-        let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let sum_exp: f32 = logits.iter().map(|&z| libm::expf(z - max)).sum();
-        let log_sum_exp = max + libm::logf(sum_exp);
-        total += log_sum_exp - logits[label];
-        if let Some(g) = grad.as_deref_mut() {
-            let g_row = &mut g[row_index * classes..(row_index + 1) * classes];
-            for (class, (g, &z)) in g_row.iter_mut().zip(logits).enumerate() {
-                let p = libm::expf(z - log_sum_exp);
-                let onehot = if class == label { 1.0 } else { 0.0 };
-                *g = (p - onehot) * inv_batch;
+        let log_sum_exp = match grad.as_deref_mut() {
+            Some(g) => {
+                let g_row = &mut g[row_index * classes..(row_index + 1) * classes];
+                g_row.copy_from_slice(logits);
+                let lse = kernels::softmax_in_place(g_row);
+                g_row[label] -= 1.0;
+                kernels::scale(g_row, inv_batch);
+                lse
             }
-        }
+            None => kernels::log_sum_exp(logits),
+        };
+        total += log_sum_exp - logits[label];
     }
     total * inv_batch
 }
