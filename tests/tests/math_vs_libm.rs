@@ -11,8 +11,9 @@ const TOLERANCE: f64 = 1e-6;
 const SUBNORMAL_STEP: f64 = 1.401298464324817e-45;
 
 type Kernel = fn(&mut [f32]);
+type Reference = fn(f64) -> f64;
 
-fn references() -> [(&'static str, Kernel, fn(f64) -> f64); 3] {
+fn references() -> [(&'static str, Kernel, Reference); 3] {
     [
         ("exp", exp_slice, f64::exp),
         ("sigmoid", sigmoid_slice, |x| 1.0 / (1.0 + (-x).exp())),
@@ -21,7 +22,7 @@ fn references() -> [(&'static str, Kernel, fn(f64) -> f64); 3] {
 }
 
 /// Checks one kernel on `inputs` (run as one slice, so values land in lanes and in the tail).
-fn check(name: &str, kernel: Kernel, reference: fn(f64) -> f64, inputs: &[f32]) -> Result<(), String> {
+fn check(name: &str, kernel: Kernel, reference: Reference, inputs: &[f32]) -> Result<(), String> {
     let mut values = inputs.to_vec();
     kernel(&mut values);
     for (&x, &y) in inputs.iter().zip(&values) {
