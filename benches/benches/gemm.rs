@@ -6,7 +6,6 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use embergrad::kernels::{gemm, gemm_scratch_len, MatRef};
 use std::hint::black_box;
-use wide::f32x8;
 
 fn data(len: usize, seed: u64) -> Vec<f32> {
     (0..len).map(|i| embergrad_benches::uniform(seed, i as u64) - 0.5).collect()
@@ -25,7 +24,9 @@ fn naive(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
 }
 
 /// Shapes: square sizes, then the W1 (784-256-128-10, batch 64) layer products:
-/// forward `Y = X·Wᵀ` (m = batch) and weight gradient `dW = dZᵀ·X` (m = outputs, k = batch).
+/// forward `Y = X·Wᵀ` (m = batch) and weight gradient `dW = dZᵀ·X` (m = outputs, k = batch),
+/// and W3's (256-1024-1024-10, batch 256) largest ones. All row-major here; the layer
+/// products' real operand layouts (transposes) are in `layer_products`.
 const SHAPES: &[(&str, usize, usize, usize)] = &[
     ("square-64", 64, 64, 64),
     ("square-256", 256, 256, 256),
@@ -35,7 +36,44 @@ const SHAPES: &[(&str, usize, usize, usize)] = &[
     ("w1-fwd-128x10", 64, 10, 128),
     ("w1-dw-256x784", 256, 784, 64),
     ("w1-dx-256x784", 64, 784, 256),
+    ("w3-1024x1024-b256", 256, 1024, 1024),
+    ("w3-dw-1024x1024-b256", 1024, 1024, 256),
 ];
+
+/// The three products of one dense layer with their real layouts (the forward reads W
+/// transposed, the weight gradient reads dZ transposed), through the dispatching functions
+/// the network calls.
+fn layer_products(c: &mut Criterion) {
+    use embergrad::kernels::{matmul_a_b, matmul_a_bt_bias, matmul_at_b, product_scratch_len};
+    let mut group = c.benchmark_group("layer");
+    group.sample_size(20);
+    for &(name, batch, n_in, n_out) in &[("w1-l1-784x256-b64", 64, 784, 256), ("w3-l2-1024x1024-b256", 256, 1024, 1024)]
+    {
+        let x = data(batch * n_in, 1);
+        let w = data(n_out * n_in, 2);
+        let bias = data(n_out, 3);
+        let dz = data(batch * n_out, 4);
+        let mut y = vec![0.0; batch * n_out];
+        let mut dx = vec![0.0; batch * n_in];
+        let mut dw = vec![0.0; n_out * n_in];
+        let mut scratch =
+            vec![
+                0.0;
+                product_scratch_len(n_out, n_in, batch).max(gemm_scratch_len(batch, n_in.max(n_out), n_in.max(n_out)))
+            ];
+        group.throughput(Throughput::Elements((2 * batch * n_in * n_out) as u64));
+        group.bench_function(BenchmarkId::new("forward", name), |b| {
+            b.iter(|| matmul_a_bt_bias(&x, &w, &bias, &mut y, batch, n_in, n_out, &mut scratch))
+        });
+        group.bench_function(BenchmarkId::new("input-grad", name), |b| {
+            b.iter(|| matmul_a_b(&dz, &w, &mut dx, batch, n_out, n_in, &mut scratch))
+        });
+        group.bench_function(BenchmarkId::new("weight-grad", name), |b| {
+            b.iter(|| matmul_at_b(&dz, &x, &mut dw, batch, n_out, n_in, &mut scratch))
+        });
+    }
+    group.finish();
+}
 
 fn products(c: &mut Criterion) {
     let mut group = c.benchmark_group("sgemm");
@@ -117,37 +155,6 @@ fn products(c: &mut Criterion) {
     group.finish();
 }
 
-/// A tight loop of independent FMAs on `$vector`: 12 chains cover two pipes × 4 cycles of
-/// latency, so this runs at the core's FMA throughput (2 flops per lane per FMA).
-macro_rules! peak_loop {
-    ($group:expr, $name:expr, $vector:ty, $lanes:expr) => {{
-        const ITERS: u64 = 100_000;
-        $group.throughput(Throughput::Elements(ITERS * 12 * 2 * $lanes));
-        $group.bench_function($name, |bench| {
-            bench.iter(|| {
-                let mut acc = [<$vector>::splat(0.0); 12];
-                let x = black_box(<$vector>::splat(0.999_999));
-                let y = black_box(<$vector>::splat(1e-7));
-                for _ in 0..ITERS {
-                    for a in acc.iter_mut() {
-                        *a = a.mul_add(x, y);
-                    }
-                }
-                black_box(acc)
-            })
-        });
-    }};
-}
-
-/// The measured single-core FP32 peak, with 8-lane and (where AVX-512 is on) 16-lane vectors.
-fn peak(c: &mut Criterion) {
-    let mut group = c.benchmark_group("peak");
-    peak_loop!(group, "fma-f32x8", f32x8, 8);
-    #[cfg(target_feature = "avx512f")]
-    peak_loop!(group, "fma-f32x16", wide::f32x16, 16);
-    group.finish();
-}
-
 /// Where packing starts to pay: square products of side `s`, the packed GEMM against the
 /// direct (unpacked) loops, for each of the dense layer's three products. The crossover sets
 /// `embergrad::kernels::PACKING_THRESHOLD`.
@@ -187,5 +194,5 @@ fn crossover(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, peak, products, crossover);
+criterion_group!(benches, embergrad_benches::peak, products, layer_products, crossover);
 criterion_main!(benches);

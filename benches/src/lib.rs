@@ -2,7 +2,9 @@
 //! generate them, so embergrad's figures can be set beside PyTorch's, FANN's and the others'.
 #![forbid(unsafe_code)]
 
+use criterion::{Criterion, Throughput};
 use embergrad::{Activation, LayerSpec};
+use std::hint::black_box;
 
 const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;
 
@@ -57,4 +59,37 @@ pub fn classification(w: u64, widths: &[usize], samples: usize) -> Workload {
         params.extend(std::iter::repeat_n(0.0, fan_out));
     }
     Workload { layers, params, inputs, labels }
+}
+
+/// A tight loop of independent FMAs on `$vector`: 12 chains cover two pipes × 4 cycles of
+/// latency, so this runs at the core's FMA throughput (2 flops per lane per FMA).
+macro_rules! peak_loop {
+    ($group:expr, $name:expr, $vector:ty, $lanes:expr) => {{
+        const ITERS: u64 = 100_000;
+        $group.throughput(Throughput::Elements(ITERS * 12 * 2 * $lanes));
+        $group.bench_function($name, |bench| {
+            bench.iter(|| {
+                let mut acc = [<$vector>::splat(0.0); 12];
+                let x = black_box(<$vector>::splat(0.999_999));
+                let y = black_box(<$vector>::splat(1e-7));
+                for _ in 0..ITERS {
+                    for a in acc.iter_mut() {
+                        *a = a.mul_add(x, y);
+                    }
+                }
+                black_box(acc)
+            })
+        });
+    }};
+}
+
+/// The measured single-core FP32 peak in GFLOP/s ("elements" are flops), with 8-lane and,
+/// where AVX-512 is enabled, 16-lane vectors: the yardstick for every other figure of the
+/// same run.
+pub fn peak(c: &mut Criterion) {
+    let mut group = c.benchmark_group("peak");
+    peak_loop!(group, "fma-f32x8", wide::f32x8, 8);
+    #[cfg(target_feature = "avx512f")]
+    peak_loop!(group, "fma-f32x16", wide::f32x16, 16);
+    group.finish();
 }

@@ -11,6 +11,8 @@
 //! Edges: packing pads partial panels with zeros, so the micro-kernel always runs a full tile;
 //! only the write-back of a partial tile is clipped to the rows and columns that exist.
 
+use wide::f32x8;
+
 use super::simd::{load, store, Vector, LANES};
 
 /// Rows of a micro-tile with AVX-512: 12 rows × 2 vectors = 24 accumulators, plus 2 registers
@@ -132,33 +134,80 @@ pub fn gemm(
 /// for each `p`, the MR values `A[i0 + r·MR + 0..MR, p0 + p]` (zero past the last row).
 fn pack_a(a: MatRef<'_>, i0: usize, mc: usize, p0: usize, kc: usize, packed: &mut [f32]) {
     for (panel_index, panel) in packed.chunks_exact_mut(MR * kc).take(mc.div_ceil(MR)).enumerate() {
-        let row0 = panel_index * MR;
-        let rows = MR.min(mc - row0);
-        for (p, column) in panel.chunks_exact_mut(MR).enumerate() {
-            for (ii, value) in column.iter_mut().enumerate() {
-                *value = if ii < rows { a.at(i0 + row0 + ii, p0 + p) } else { 0.0 };
-            }
-        }
+        let row0 = i0 + panel_index * MR;
+        let rows = MR.min(i0 + mc - row0);
+        pack_panel::<MR>(a, row0, rows, p0, kc, panel);
     }
 }
 
 /// Packs rows `p0..p0+kc`, columns `j0..j0+nc` of B into NR-wide panels: panel `s` holds, for
 /// each `p`, the NR values `B[p0 + p, j0 + s·NR + 0..NR]` (zero past the last column).
 fn pack_b(b: MatRef<'_>, p0: usize, kc: usize, j0: usize, nc: usize, packed: &mut [f32]) {
+    // B's panels are A-style panels of Bᵀ.
+    let bt = MatRef { data: b.data, row_stride: b.col_stride, col_stride: b.row_stride };
     for (panel_index, panel) in packed.chunks_exact_mut(NR * kc).take(nc.div_ceil(NR)).enumerate() {
-        let col0 = panel_index * NR;
-        let cols = NR.min(nc - col0);
-        for (p, row) in panel.chunks_exact_mut(NR).enumerate() {
-            if b.col_stride == 1 && cols == NR {
-                let start = (p0 + p) * b.row_stride + j0 + col0;
-                row.copy_from_slice(&b.data[start..start + NR]);
-            } else {
-                for (jj, value) in row.iter_mut().enumerate() {
-                    *value = if jj < cols { b.at(p0 + p, j0 + col0 + jj) } else { 0.0 };
+        let col0 = j0 + panel_index * NR;
+        let cols = NR.min(j0 + nc - col0);
+        pack_panel::<NR>(bt, col0, cols, p0, kc, panel);
+    }
+}
+
+/// Writes `panel[p·W + r] = M[row0 + r, p0 + p]` for `r < rows` (zero for `rows ≤ r < W`),
+/// `p < kc`. The two common layouts get loops that read `M` contiguously: a unit column
+/// stride copies each source row into a column of the panel; a unit row stride copies `W`
+/// consecutive values straight into each panel row.
+#[inline(always)]
+fn pack_panel<const W: usize>(m: MatRef<'_>, row0: usize, rows: usize, p0: usize, kc: usize, panel: &mut [f32]) {
+    if m.col_stride == 1 {
+        if rows < W {
+            panel.fill(0.0);
+        }
+        // Whole 8×8 blocks through a SIMD transpose, the leftover rows and depth one by one.
+        let full_rows = rows - rows % 8;
+        let full_depth = kc - kc % 8;
+        for r in (0..full_rows).step_by(8) {
+            let sources: [&[f32]; 8] = core::array::from_fn(|i| {
+                let start = (row0 + r + i) * m.row_stride + p0;
+                &m.data[start..start + kc]
+            });
+            for p in (0..full_depth).step_by(8) {
+                let block = f32x8::transpose(core::array::from_fn(|i| load8(&sources[i][p..p + 8])));
+                for (q, column) in block.iter().enumerate() {
+                    panel[(p + q) * W + r..(p + q) * W + r + 8].copy_from_slice(&column.to_array());
+                }
+            }
+            for (i, source) in sources.iter().enumerate() {
+                for p in full_depth..kc {
+                    panel[p * W + r + i] = source[p];
                 }
             }
         }
+        for r in full_rows..rows {
+            let start = (row0 + r) * m.row_stride + p0;
+            for (p, value) in m.data[start..start + kc].iter().enumerate() {
+                panel[p * W + r] = *value;
+            }
+        }
+    } else if m.row_stride == 1 && rows == W {
+        for (p, slot) in panel.chunks_exact_mut(W).enumerate() {
+            let start = (p0 + p) * m.col_stride + row0;
+            slot.copy_from_slice(&m.data[start..start + W]);
+        }
+    } else {
+        for (p, slot) in panel.chunks_exact_mut(W).enumerate() {
+            for (r, value) in slot.iter_mut().enumerate() {
+                *value = if r < rows { m.at(row0 + r, p0 + p) } else { 0.0 };
+            }
+        }
     }
+}
+
+/// Loads 8 values as an `f32x8` (the packing transposes in 8×8 blocks at any vector width).
+#[inline(always)]
+fn load8(chunk: &[f32]) -> f32x8 {
+    let mut lanes = [0.0f32; 8];
+    lanes.copy_from_slice(chunk);
+    f32x8::from(lanes)
 }
 
 /// One MR×NR tile of `A_panel · B_panel` over depth `kc`, all in registers.
