@@ -54,6 +54,21 @@ pub enum Error {
         /// The kind of target it needs.
         needs: &'static str,
     },
+    /// A tape has no room for another node.
+    TapeFull {
+        /// The tape's capacity in nodes.
+        capacity: usize,
+    },
+    /// A node id that does not belong to this tape (made by another tape, or past its end).
+    UnknownNode {
+        /// The id's index.
+        index: usize,
+    },
+    /// A node's value cannot be set because it is computed from other nodes.
+    NotALeaf {
+        /// The node's index.
+        index: usize,
+    },
     /// A hyper-parameter is out of its valid range (e.g. a negative learning rate).
     InvalidHyperParameter {
         /// Name of the parameter.
@@ -79,6 +94,9 @@ impl fmt::Display for Error {
             }
             Error::NonFiniteLoss => write!(f, "loss is NaN or infinite (diverging training or non-finite data)"),
             Error::TargetKindMismatch { loss, needs } => write!(f, "loss `{loss}` needs {needs} targets"),
+            Error::TapeFull { capacity } => write!(f, "the tape is full ({capacity} nodes)"),
+            Error::UnknownNode { index } => write!(f, "node {index} does not belong to this tape"),
+            Error::NotALeaf { index } => write!(f, "node {index} is computed from other nodes; only inputs can be set"),
             Error::InvalidHyperParameter { name, reason } => write!(f, "invalid hyper-parameter `{name}`: {reason}"),
         }
     }

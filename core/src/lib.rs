@@ -44,6 +44,7 @@
 extern crate alloc;
 
 mod error;
+pub mod graph;
 pub mod init;
 pub mod kernels;
 pub mod nn;

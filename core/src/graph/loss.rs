@@ -1,0 +1,139 @@
+//! Custom losses written once as a per-sample tape expression, evaluated eight samples at a
+//! time on `f32x8` lanes, giving the mean loss and dLoss/dOutput for the network's backward
+//! pass.
+
+use wide::f32x8;
+
+use crate::error::{check_len, Error, Result};
+use crate::graph::scalar::Scalar;
+use crate::graph::tape::{Node, NodeId, NodeStore, SliceStore, Tape};
+use crate::nn::Target;
+
+/// A loss defined per sample as a scalar expression on a tape.
+///
+/// `build` receives a tape whose first `width` nodes are the sample's outputs and whose next
+/// `width` nodes are its targets (one-hot for class targets), and returns the node of the
+/// sample's loss. It is generic over the number type, so the same expression runs in `f64`
+/// (for checking), `f32`, and `f32x8` (eight samples per pass).
+pub trait SampleLoss {
+    /// Appends the loss expression of one sample and returns its node.
+    fn build<T: Scalar, S: NodeStore<T>>(&self, tape: &mut Tape<T, S>, width: usize) -> Result<NodeId>;
+}
+
+/// The Huber loss (`torch.nn.functional.huber_loss`, mean over the outputs):
+/// `½d²` where `|d| ≤ δ`, else `δ(|d| - ½δ)`, with `d = output - target`.
+///
+/// Written without branches as `½m² + δ(|d| - m)` with `m = min(|d|, δ)`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Huber {
+    /// The threshold δ between the quadratic and the linear part (PyTorch's default: 1).
+    pub delta: f64,
+}
+
+impl SampleLoss for Huber {
+    fn build<T: Scalar, S: NodeStore<T>>(&self, tape: &mut Tape<T, S>, width: usize) -> Result<NodeId> {
+        let delta = tape.constant(T::from_f64(self.delta))?;
+        let half = tape.constant(T::from_f64(0.5))?;
+        let mut total = tape.constant(T::zero())?;
+        for i in 0..width {
+            let d = tape.sub(tape.node(i)?, tape.node(width + i)?)?;
+            let abs = tape.abs(d)?;
+            let m = tape.min(abs, delta)?;
+            let m2 = tape.mul(m, m)?;
+            let quadratic = tape.mul(half, m2)?;
+            let excess = tape.sub(abs, m)?;
+            let linear = tape.mul(delta, excess)?;
+            let term = tape.add(quadratic, linear)?;
+            total = tape.add(total, term)?;
+        }
+        let count = tape.constant(T::from_f64(width as f64))?;
+        tape.div(total, count)
+    }
+}
+
+const LANES: usize = 8;
+
+/// Mean over the batch of `loss`'s per-sample value for `output` (`[batch, width]`) against
+/// `target`, and, when `grad` is given, dMean/dOutput into it (same shape), ready for
+/// [`crate::Spec::backward`].
+///
+/// The expression is built once in `slots` and re-evaluated for each group of eight samples on
+/// `f32x8` lanes. Errors: lengths, labels out of range, a tape too small for the expression
+/// ([`Error::TapeFull`]), and a non-finite loss.
+///
+/// ```
+/// use embergrad::graph::{tape_loss, Huber, Node};
+/// use embergrad::Target;
+/// let mut slots = [Node::<embergrad::graph::f32x8>::EMPTY; 64];
+/// let output = [0.5, 3.0];
+/// let mut grad = [0.0; 2];
+/// let loss = tape_loss(&Huber { delta: 1.0 }, &mut slots, &output, 2, 1, Target::Values(&[0.0, 0.0]), Some(&mut grad)).unwrap();
+/// assert!((loss - (0.125 + 2.5) / 2.0).abs() < 1e-6);
+/// assert_eq!(grad, [0.25, 0.5]); // d/dy of the mean: 0.5/2 and 1/2
+/// ```
+#[allow(clippy::too_many_arguments)] // mirrors Loss::evaluate, plus the tape's storage
+pub fn tape_loss<L: SampleLoss>(
+    loss: &L,
+    slots: &mut [Node<f32x8>],
+    output: &[f32],
+    batch: usize,
+    width: usize,
+    target: Target<'_>,
+    mut grad: Option<&mut [f32]>,
+) -> Result<f32> {
+    if batch == 0 {
+        return Err(Error::EmptyBatch);
+    }
+    check_len("output", batch.saturating_mul(width), output.len())?;
+    if let Some(g) = grad.as_deref() {
+        check_len("loss gradient", output.len(), g.len())?;
+    }
+    match target {
+        Target::Values(t) => check_len("target", output.len(), t.len())?,
+        Target::Classes(labels) => {
+            check_len("target", batch, labels.len())?;
+            if let Some((sample, &label)) = labels.iter().enumerate().find(|(_, &l)| l >= width) {
+                return Err(Error::LabelOutOfRange { sample, label, classes: width });
+            }
+        }
+    }
+
+    let mut tape = Tape::new(SliceStore::new(slots));
+    for _ in 0..2 * width {
+        tape.input(f32x8::ZERO)?;
+    }
+    let loss_node = loss.build(&mut tape, width)?;
+    let inv_batch = 1.0 / batch as f32;
+    let mut total = 0.0f32;
+    for first in (0..batch).step_by(LANES) {
+        let samples = LANES.min(batch - first);
+        for i in 0..width {
+            // Padding lanes repeat the last sample; their results are never read.
+            let lane = |j: usize| first + j.min(samples - 1);
+            let out = f32x8::from(core::array::from_fn::<f32, LANES, _>(|j| output[lane(j) * width + i]));
+            let tgt = f32x8::from(core::array::from_fn::<f32, LANES, _>(|j| match target {
+                Target::Values(t) => t[lane(j) * width + i],
+                Target::Classes(labels) => f32::from(u8::from(labels[lane(j)] == i)),
+            }));
+            tape.set_value(tape.node(i)?, out)?;
+            tape.set_value(tape.node(width + i)?, tgt)?;
+        }
+        tape.forward();
+        total += tape.value(loss_node)?.to_array()[..samples].iter().sum::<f32>();
+        if let Some(g) = grad.as_deref_mut() {
+            tape.backward(loss_node)?;
+            for i in 0..width {
+                let lanes = tape.grad(tape.node(i)?)?.to_array();
+                for (j, value) in lanes[..samples].iter().enumerate() {
+                    g[(first + j) * width + i] = value * inv_batch;
+                }
+            }
+        }
+    }
+    let mean = total * inv_batch;
+    if mean.is_finite() {
+        Ok(mean)
+    } else {
+        Err(Error::NonFiniteLoss)
+    }
+}

@@ -1,0 +1,171 @@
+//! A dense network and its loss built entirely from tape nodes, micrograd style: the
+//! independent oracle the dense path's gradients are checked against.
+
+use crate::error::{check_len, Result};
+use crate::graph::scalar::Scalar;
+use crate::graph::tape::{NodeId, NodeStore, Tape};
+use crate::nn::{Activation, Batch, Loss, Spec, Target, LEAKY_RELU_SLOPE};
+
+/// Where the pieces of a network built by [`build_network`] are on the tape.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NetworkNodes {
+    /// The params are the input nodes `0..param_len`, in the flat layout of [`Spec`].
+    pub param_len: usize,
+    /// The batch's input values are the input nodes `param_len..param_len + input_len`.
+    pub input_len: usize,
+    /// The mean loss over the batch.
+    pub loss: NodeId,
+}
+
+/// Builds `spec` with `params` on `tape` (params first, then the batch's inputs, all as input
+/// nodes), applies it to `batch`, and appends `loss` with PyTorch's definition. Every
+/// weighted sum is a [`crate::graph::Op::Sum`] over product nodes, every activation and loss
+/// term a scalar op, so the tape's backward pass computes the same gradients as the dense
+/// path by an independent route.
+pub fn build_network<T: Scalar, S: NodeStore<T>>(
+    tape: &mut Tape<T, S>,
+    spec: &Spec<'_>,
+    params: &[f64],
+    batch: &Batch<'_>,
+    loss: Loss,
+) -> Result<NetworkNodes> {
+    spec.validate()?;
+    check_len("params", spec.param_len(), params.len())?;
+    check_len("input", batch.size.saturating_mul(spec.inputs()), batch.input.len())?;
+    let first = tape.len();
+    for &p in params {
+        tape.input(T::from_f64(p))?;
+    }
+    for &x in batch.input {
+        tape.input(T::from_f64(f64::from(x)))?;
+    }
+    let param = |tape: &Tape<T, S>, i: usize| tape.node(first + i);
+
+    // The nodes of the current layer's input values, sample-major, are consecutive from
+    // `previous_start`: first the batch's inputs, then each layer's outputs.
+    let mut previous_start = first + params.len();
+    let mut offset = 0;
+    for layer in spec.layers() {
+        let values = batch.size * layer.outputs;
+        // Pre-activations: per value, `inputs` products, their sum, and the bias added; the
+        // pre-activation is the last node of each block of `inputs + 2`.
+        let block = layer.inputs + 2;
+        let z_start = tape.len();
+        for sample in 0..batch.size {
+            for o in 0..layer.outputs {
+                let products_first = tape.len();
+                for i in 0..layer.inputs {
+                    let x = tape.node(previous_start + sample * layer.inputs + i)?;
+                    let w = param(tape, offset + o * layer.inputs + i)?;
+                    tape.mul(x, w)?;
+                }
+                let total = tape.sum(tape.node(products_first)?, layer.inputs)?;
+                let bias = param(tape, offset + layer.weight_len() + o)?;
+                tape.add(total, bias)?;
+            }
+        }
+        let z = |tape: &Tape<T, S>, k: usize| tape.node(z_start + k * block + block - 1);
+        // Helper nodes: two constants, then (LeakyReLU only) `slope · z` for every value.
+        let zero = tape.constant(T::zero())?;
+        let slope = tape.constant(T::from_f64(f64::from(LEAKY_RELU_SLOPE)))?;
+        let scaled_start = tape.len();
+        if layer.activation == Activation::LeakyRelu {
+            for k in 0..values {
+                let zk = z(tape, k)?;
+                tape.mul(zk, slope)?;
+            }
+        }
+        // Exactly one node per output value, so the layer's outputs are consecutive.
+        let outputs_start = tape.len();
+        for k in 0..values {
+            let zk = z(tape, k)?;
+            match layer.activation {
+                Activation::Identity => tape.add(zk, zero)?,
+                Activation::Relu => tape.relu(zk)?,
+                // max(z, slope·z) is LeakyReLU for 0 < slope < 1.
+                Activation::LeakyRelu => tape.max(zk, tape.node(scaled_start + k)?)?,
+                Activation::Sigmoid => tape.sigmoid(zk)?,
+                Activation::Tanh => tape.tanh(zk)?,
+            };
+        }
+        previous_start = outputs_start;
+        offset += layer.param_len();
+    }
+    let width = spec.outputs();
+    let output = |tape: &Tape<T, S>, sample: usize, k: usize| tape.node(previous_start + sample * width + k);
+    let loss_node = mean_loss(tape, loss, batch, width, output)?;
+    Ok(NetworkNodes { param_len: params.len(), input_len: batch.input.len(), loss: loss_node })
+}
+
+/// Appends the mean loss of the outputs (found through `output(tape, sample, k)`).
+fn mean_loss<T: Scalar, S: NodeStore<T>>(
+    tape: &mut Tape<T, S>,
+    loss: Loss,
+    batch: &Batch<'_>,
+    width: usize,
+    output: impl Fn(&Tape<T, S>, usize, usize) -> Result<NodeId>,
+) -> Result<NodeId> {
+    let mut total = tape.constant(T::zero())?;
+    let mut count = batch.size;
+    match (loss, batch.target) {
+        (Loss::Mse | Loss::BceWithLogits, Target::Values(targets)) => {
+            check_len("target", batch.size * width, targets.len())?;
+            count = batch.size * width;
+            for sample in 0..batch.size {
+                for k in 0..width {
+                    let y = output(tape, sample, k)?;
+                    let t = tape.constant(T::from_f64(f64::from(targets[sample * width + k])))?;
+                    let term = if loss == Loss::Mse {
+                        let d = tape.sub(y, t)?;
+                        tape.mul(d, d)?
+                    } else {
+                        // max(z, 0) - z·t + ln(1 + e^-|z|)
+                        let zero = tape.constant(T::zero())?;
+                        let one = tape.constant(T::one())?;
+                        let positive = tape.max(y, zero)?;
+                        let zt = tape.mul(y, t)?;
+                        let abs = tape.abs(y)?;
+                        let neg = tape.neg(abs)?;
+                        let e = tape.exp(neg)?;
+                        let one_plus = tape.add(one, e)?;
+                        let softplus = tape.ln(one_plus)?;
+                        let partial = tape.sub(positive, zt)?;
+                        tape.add(partial, softplus)?
+                    };
+                    total = tape.add(total, term)?;
+                }
+            }
+        }
+        (Loss::SoftmaxCrossEntropy, Target::Classes(labels)) => {
+            check_len("target", batch.size, labels.len())?;
+            for (sample, &label) in labels.iter().enumerate() {
+                // logsumexp with the row maximum subtracted, then minus the label's logit.
+                let mut max = output(tape, sample, 0)?;
+                for k in 1..width {
+                    let z = output(tape, sample, k)?;
+                    max = tape.max(max, z)?;
+                }
+                let mut sum = tape.constant(T::zero())?;
+                for k in 0..width {
+                    let z = output(tape, sample, k)?;
+                    let shifted = tape.sub(z, max)?;
+                    let e = tape.exp(shifted)?;
+                    sum = tape.add(sum, e)?;
+                }
+                let log_sum = tape.ln(sum)?;
+                let lse = tape.add(max, log_sum)?;
+                let picked = output(tape, sample, label.min(width - 1))?;
+                let term = tape.sub(lse, picked)?;
+                total = tape.add(total, term)?;
+            }
+        }
+        (loss, _) => {
+            return Err(crate::Error::TargetKindMismatch {
+                loss: loss.name(),
+                needs: if loss == Loss::SoftmaxCrossEntropy { "class-index" } else { "value" },
+            })
+        }
+    }
+    let n = tape.constant(T::from_f64(count as f64))?;
+    tape.div(total, n)
+}

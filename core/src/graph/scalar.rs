@@ -1,0 +1,154 @@
+//! The number types a tape computes with: `f32`, `f64`, and 8 samples at once in `f32x8`.
+
+use core::ops::{Add, Div, Mul, Neg, Sub};
+
+use wide::f32x8;
+
+/// What a tape needs of its numbers. Implemented for `f32`, `f64` and `wide::f32x8` (eight
+/// samples per pass: comparisons are lane-wise selections, never branches).
+pub trait Scalar:
+    Copy
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Div<Output = Self>
+    + Neg<Output = Self>
+    + core::fmt::Debug
+{
+    /// The constant in every lane.
+    fn from_f64(value: f64) -> Self;
+    /// `e^x`.
+    fn exp(self) -> Self;
+    /// Natural logarithm.
+    fn ln(self) -> Self;
+    /// Square root.
+    fn sqrt(self) -> Self;
+    /// Hyperbolic tangent.
+    fn tanh(self) -> Self;
+    /// `self` raised to a real power.
+    fn powf(self, exponent: Self) -> Self;
+    /// Absolute value.
+    fn abs(self) -> Self;
+    /// `if self > other { a } else { b }`, lane by lane.
+    fn select_gt(self, other: Self, a: Self, b: Self) -> Self;
+    /// `if self >= other { a } else { b }`, lane by lane.
+    fn select_ge(self, other: Self, a: Self, b: Self) -> Self;
+
+    /// The zero constant.
+    #[inline]
+    fn zero() -> Self {
+        Self::from_f64(0.0)
+    }
+
+    /// The one constant.
+    #[inline]
+    fn one() -> Self {
+        Self::from_f64(1.0)
+    }
+}
+
+impl Scalar for f64 {
+    fn from_f64(value: f64) -> Self {
+        value
+    }
+    fn exp(self) -> Self {
+        libm::exp(self)
+    }
+    fn ln(self) -> Self {
+        libm::log(self)
+    }
+    fn sqrt(self) -> Self {
+        libm::sqrt(self)
+    }
+    fn tanh(self) -> Self {
+        libm::tanh(self)
+    }
+    fn powf(self, exponent: Self) -> Self {
+        libm::pow(self, exponent)
+    }
+    fn abs(self) -> Self {
+        libm::fabs(self)
+    }
+    fn select_gt(self, other: Self, a: Self, b: Self) -> Self {
+        if self > other {
+            a
+        } else {
+            b
+        }
+    }
+    fn select_ge(self, other: Self, a: Self, b: Self) -> Self {
+        if self >= other {
+            a
+        } else {
+            b
+        }
+    }
+}
+
+impl Scalar for f32 {
+    fn from_f64(value: f64) -> Self {
+        value as f32
+    }
+    fn exp(self) -> Self {
+        libm::expf(self)
+    }
+    fn ln(self) -> Self {
+        libm::logf(self)
+    }
+    fn sqrt(self) -> Self {
+        libm::sqrtf(self)
+    }
+    fn tanh(self) -> Self {
+        libm::tanhf(self)
+    }
+    fn powf(self, exponent: Self) -> Self {
+        libm::powf(self, exponent)
+    }
+    fn abs(self) -> Self {
+        libm::fabsf(self)
+    }
+    fn select_gt(self, other: Self, a: Self, b: Self) -> Self {
+        if self > other {
+            a
+        } else {
+            b
+        }
+    }
+    fn select_ge(self, other: Self, a: Self, b: Self) -> Self {
+        if self >= other {
+            a
+        } else {
+            b
+        }
+    }
+}
+
+impl Scalar for f32x8 {
+    fn from_f64(value: f64) -> Self {
+        f32x8::splat(value as f32)
+    }
+    fn exp(self) -> Self {
+        f32x8::exp(self)
+    }
+    fn ln(self) -> Self {
+        f32x8::ln(self)
+    }
+    fn sqrt(self) -> Self {
+        f32x8::sqrt(self)
+    }
+    fn tanh(self) -> Self {
+        f32x8::tanh(self)
+    }
+    fn powf(self, exponent: Self) -> Self {
+        f32x8::powf_simd(self, exponent)
+    }
+    fn abs(self) -> Self {
+        f32x8::abs(self)
+    }
+    fn select_gt(self, other: Self, a: Self, b: Self) -> Self {
+        self.simd_gt(other).select(a, b)
+    }
+    fn select_ge(self, other: Self, a: Self, b: Self) -> Self {
+        self.simd_ge(other).select(a, b)
+    }
+}
