@@ -123,6 +123,7 @@ impl Init {
 /// assert!(params[..6].iter().any(|&w| w != 0.0));
 /// assert_eq!(&params[6..], &[0.0, 0.0]);
 /// ```
+#[inline(always)] // a constant `init` then links only the sampler it uses (flash matters on devices)
 pub fn init_params(spec: &Spec<'_>, params: &mut [f32], init: Init, rng: &mut Rng) -> Result<()> {
     spec.validate()?;
     check_len("params", spec.param_len(), params.len())?;

@@ -3,13 +3,14 @@
 //!
 //! `exp` and `tanh` are `wide`'s vectorized polynomial approximations (range reduction by
 //! ln 2 split in two parts, then a degree-7 polynomial for `e^r` with `|r| ≤ ln2/2`, whose
-//! truncation error is below 1e-8). Their accuracy against `libm` over the whole f32 range,
+//! truncation error is below 1e-8) on targets with SIMD, and `libm`'s scalar functions
+//! elsewhere ([`HAS_SIMD`]). Their accuracy against f64 references over the whole f32 range,
 //! edge values included, is checked in `tests/tests/math_vs_libm.rs`.
 //!
 //! Every slice kernel handles the tail (fewer than [`LANES`] values) by padding it into one
 //! vector, so each element gets the same arithmetic wherever it sits in the slice.
 
-use super::simd::{load, store, Vector, LANES};
+use super::simd::{load, map_lanes, store, Vector, HAS_SIMD, LANES};
 
 /// Applies `f` to every element of `values`, a vector at a time.
 #[inline(always)]
@@ -46,16 +47,24 @@ fn scale_by(outputs: &[f32], grads: &mut [f32], f: impl Fn(Vector) -> Vector) {
     }
 }
 
-/// `e^x` on every lane (`wide`'s polynomial; ±inf and NaN handled).
+/// `e^x` on every lane (±inf and NaN handled).
 #[inline(always)]
 pub fn exp(x: Vector) -> Vector {
-    x.exp()
+    if HAS_SIMD {
+        x.exp()
+    } else {
+        map_lanes(x, libm::expf)
+    }
 }
 
 /// `tanh(x)` on every lane.
 #[inline(always)]
 pub fn tanh(x: Vector) -> Vector {
-    x.tanh()
+    if HAS_SIMD {
+        x.tanh()
+    } else {
+        map_lanes(x, libm::tanhf)
+    }
 }
 
 /// The logistic function on every lane, from `e = e^-|x|` (which never overflows):

@@ -6,7 +6,7 @@
 
 use core::ops::{Add, Div, Mul, Neg, Sub};
 
-use super::simd::{load, store, Vector, LANES};
+use super::simd::{load, map_lanes, store, Vector, HAS_SIMD, LANES};
 
 /// A number or a SIMD vector of numbers: what an element-wise update needs of its operands.
 pub trait Lanes:
@@ -56,7 +56,13 @@ impl Lanes for Vector {
     }
     #[inline(always)]
     fn sqrt(self) -> Self {
-        Vector::sqrt(self)
+        // Without SIMD, `wide` takes square roots in software; libm's `sqrtf` becomes the
+        // FPU's square-root instruction where there is one (Cortex-M4F: vsqrt.f32).
+        if HAS_SIMD {
+            Vector::sqrt(self)
+        } else {
+            map_lanes(self, libm::sqrtf)
+        }
     }
     #[inline(always)]
     fn max(self, other: Self) -> Self {

@@ -24,4 +24,5 @@ pub use products::{
     direct_a_b, direct_a_bt_bias, direct_at_b, matmul_a_b, matmul_a_bt_bias, matmul_at_b, product_scratch_len,
     uses_packing, PACKING_THRESHOLD,
 };
+pub use simd::HAS_SIMD;
 pub use vector::{axpy, dot, scale, sum};

@@ -13,6 +13,7 @@
 //! device, where the direct loops are the matrix-vector products they should be.
 
 use super::gemm::{gemm, gemm_scratch_len, MatRef};
+use super::simd::HAS_SIMD;
 use super::vector::{axpy, dot};
 
 /// Smallest extent, in every dimension, at which the packed path is used. Measured with
@@ -21,9 +22,11 @@ use super::vector::{axpy, dot};
 /// at side 24 packing was 1.4–3.8× faster, so the switch sits between the two.
 pub const PACKING_THRESHOLD: usize = 20;
 
-/// Whether an `m × n × k` product takes the packed path.
+/// Whether an `m × n × k` product takes the packed path: on targets with SIMD
+/// ([`super::HAS_SIMD`]) when every dimension reaches [`PACKING_THRESHOLD`]; never without
+/// (there the packed kernel is not even linked).
 pub const fn uses_packing(m: usize, n: usize, k: usize) -> bool {
-    m >= PACKING_THRESHOLD && n >= PACKING_THRESHOLD && k >= PACKING_THRESHOLD
+    HAS_SIMD && m >= PACKING_THRESHOLD && n >= PACKING_THRESHOLD && k >= PACKING_THRESHOLD
 }
 
 /// Scratch an `m × n × k` product needs: the packing buffers if it packs, else nothing.

@@ -2,9 +2,9 @@
 //!
 //! With AVX-512 enabled (e.g. `-C target-cpu=native` on a CPU that has it) the kernels run on
 //! 16-lane `f32x16` vectors: cores with two 512-bit FMA units (Intel server parts) do twice
-//! the arithmetic per cycle that 8-lane vectors allow. Everywhere else (AVX2, SSE, NEON, a
-//! Cortex-M FPU with no SIMD at all) they run on 8-lane `f32x8`, which `wide` lowers to
-//! whatever the target has, down to scalar code.
+//! the arithmetic per cycle that 8-lane vectors allow. With other SIMD units (AVX2, SSE,
+//! NEON, WebAssembly SIMD) they run on 8-lane `f32x8`, which `wide` lowers to what the target
+//! has. Without SIMD (a Cortex-M FPU) they run on 4-lane `f32x4`, plain scalar code.
 
 #[cfg(target_feature = "avx512f")]
 mod choice {
@@ -14,7 +14,10 @@ mod choice {
     pub const LANES: usize = 16;
 }
 
-#[cfg(not(target_feature = "avx512f"))]
+#[cfg(all(
+    not(target_feature = "avx512f"),
+    any(target_feature = "sse2", target_feature = "neon", target_feature = "simd128")
+))]
 mod choice {
     /// The kernels' vector type.
     pub type Vector = wide::f32x8;
@@ -22,7 +25,29 @@ mod choice {
     pub const LANES: usize = 8;
 }
 
+/// Without a SIMD unit every lane is a scalar instruction: 4 lanes keep loops unrolled
+/// enough for the FPU's pipeline at half the code of 8 (flash is the scarce resource there).
+#[cfg(not(any(target_feature = "sse2", target_feature = "neon", target_feature = "simd128")))]
+mod choice {
+    /// The kernels' vector type.
+    pub type Vector = wide::f32x4;
+    /// Number of `f32` lanes in [`Vector`].
+    pub const LANES: usize = 4;
+}
+
 pub use choice::{Vector, LANES};
+
+/// Whether the target has a SIMD unit `wide` uses (SSE2, NEON or WebAssembly SIMD). Without
+/// one (a Cortex-M, say) `wide`'s vectors are plain arrays: the kernels then skip GEMM
+/// packing, which pays off only with SIMD registers and caches, and take `exp`/`tanh` from
+/// `libm`, which is smaller in flash than a lane-by-lane polynomial.
+pub const HAS_SIMD: bool = cfg!(any(target_feature = "sse2", target_feature = "neon", target_feature = "simd128"));
+
+/// Applies a scalar function to every lane.
+#[inline(always)]
+pub fn map_lanes(x: Vector, f: impl Fn(f32) -> f32) -> Vector {
+    Vector::from(x.to_array().map(f))
+}
 
 /// Loads [`LANES`] consecutive values; `chunk` must have exactly that many elements.
 #[inline(always)]

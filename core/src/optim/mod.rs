@@ -88,6 +88,7 @@ impl Optimizer {
     }
 
     /// Checks every hyper-parameter against the ranges PyTorch accepts.
+    #[inline] // so a caller with a known variant (a config's `step`) links only its checks
     pub fn validate(&self) -> Result<()> {
         fn check(ok: bool, name: &'static str, reason: &'static str) -> Result<()> {
             if ok {
@@ -149,7 +150,7 @@ impl Optimizer {
 
     /// One step with the configured learning rate; see [`Optimizer::step_with_lr`].
     pub fn step(&self, steps: &mut u64, params: &mut [f32], grads: &[f32], state: &mut [f32]) -> Result<()> {
-        self.step_with_lr(self.lr(), steps, params, grads, state)
+        Step::step(self, steps, params, grads, state)
     }
 
     /// One step with learning rate `lr` (e.g. from a [`Schedule`]): advances `steps` by one and
@@ -162,61 +163,7 @@ impl Optimizer {
         grads: &[f32],
         state: &mut [f32],
     ) -> Result<()> {
-        let n = params.len();
-        check_len("grads", n, grads.len())?;
-        check_len("optimizer state", self.state_len(n), state.len())?;
-        Optimizer::with_lr(*self, lr).validate()?;
-        *steps = steps.saturating_add(1);
-        if n == 0 {
-            return Ok(());
-        }
-        let t = *steps;
-        match *self {
-            Optimizer::Sgd(c) if c.momentum == 0.0 => {
-                if c.weight_decay == 0.0 {
-                    axpy(params, -lr, grads);
-                } else {
-                    run(&sgd::PlainRule { lr, weight_decay: c.weight_decay }, params, grads, state);
-                }
-            }
-            Optimizer::Sgd(config) => run(&sgd::MomentumRule { config, lr, first_step: t == 1 }, params, grads, state),
-            Optimizer::Adagrad(c) => {
-                let clr = (f64::from(lr) / (1.0 + (t - 1) as f64 * f64::from(c.lr_decay))) as f32;
-                run(&adagrad::AdagradRule { clr, weight_decay: c.weight_decay, eps: c.eps }, params, grads, state)
-            }
-            Optimizer::RmsProp(config) => {
-                let rule = rmsprop::RmsRule { config, lr };
-                match config.state_buffers() {
-                    1 => run::<_, 1>(&rule, params, grads, state),
-                    2 => run::<_, 2>(&rule, params, grads, state),
-                    _ => run::<_, 3>(&rule, params, grads, state),
-                }
-            }
-            Optimizer::Adam(config) => {
-                // Bias corrections in f64: β^t for large t loses nothing there.
-                let t = t.min(i32::MAX as u64) as i32;
-                let bias1 = 1.0 - libm::pow(f64::from(config.beta1), f64::from(t));
-                let bias2 = 1.0 - libm::pow(f64::from(config.beta2), f64::from(t));
-                let (decay_factor, coupled_decay) = if config.decoupled_weight_decay {
-                    (1.0 - lr * config.weight_decay, 0.0)
-                } else {
-                    (1.0, config.weight_decay)
-                };
-                let rule = adam::AdamRule {
-                    config,
-                    decay_factor,
-                    coupled_decay,
-                    step_size: (f64::from(lr) / bias1) as f32,
-                    inv_sqrt_bias2: (1.0 / libm::sqrt(bias2)) as f32,
-                };
-                if config.amsgrad {
-                    run::<_, 3>(&rule, params, grads, state)
-                } else {
-                    run::<_, 2>(&rule, params, grads, state)
-                }
-            }
-        }
-        Ok(())
+        Step::step_with_lr(self, lr, steps, params, grads, state)
     }
 
     /// The same optimizer with another learning rate.
@@ -229,6 +176,143 @@ impl Optimizer {
         }
         self
     }
+}
+
+/// Taking optimizer steps. Implemented by [`Optimizer`] and by each optimizer's config
+/// ([`Sgd`], [`Adagrad`], [`RmsProp`], [`Adam`]): calling it on a config directly links only
+/// that optimizer's code into a firmware image, where the enum would link all of them.
+///
+/// ```
+/// use embergrad::optim::{Sgd, Step};
+/// let sgd = Sgd { lr: 0.1, momentum: 0.9, ..Sgd::default() };
+/// let (mut params, mut buffer, mut steps) = ([1.0f32], [0.0f32], 0);
+/// sgd.step(&mut steps, &mut params, &[1.0], &mut buffer).unwrap();
+/// assert_eq!(params, [0.9]);
+/// ```
+pub trait Step {
+    /// The optimizer as the enum (for its checks and sizes).
+    fn optimizer(&self) -> Optimizer;
+
+    /// The update itself; lengths and hyper-parameters are checked, `t` is the 1-based step.
+    #[doc(hidden)]
+    fn apply(&self, lr: f32, t: u64, params: &mut [f32], grads: &[f32], state: &mut [f32]);
+
+    /// One step with the configured learning rate.
+    fn step(&self, steps: &mut u64, params: &mut [f32], grads: &[f32], state: &mut [f32]) -> Result<()> {
+        self.step_with_lr(self.optimizer().lr(), steps, params, grads, state)
+    }
+
+    /// One step with learning rate `lr`: checks lengths and hyper-parameters, advances `steps`
+    /// by one, and updates `params` and `state`. On an error nothing is modified.
+    fn step_with_lr(
+        &self,
+        lr: f32,
+        steps: &mut u64,
+        params: &mut [f32],
+        grads: &[f32],
+        state: &mut [f32],
+    ) -> Result<()> {
+        let optimizer = self.optimizer();
+        let n = params.len();
+        check_len("grads", n, grads.len())?;
+        check_len("optimizer state", optimizer.state_len(n), state.len())?;
+        optimizer.with_lr(lr).validate()?;
+        *steps = steps.saturating_add(1);
+        if n > 0 {
+            self.apply(lr, *steps, params, grads, state);
+        }
+        Ok(())
+    }
+}
+
+impl Step for Optimizer {
+    fn optimizer(&self) -> Optimizer {
+        *self
+    }
+
+    fn apply(&self, lr: f32, t: u64, params: &mut [f32], grads: &[f32], state: &mut [f32]) {
+        match self {
+            Optimizer::Sgd(c) => c.apply(lr, t, params, grads, state),
+            Optimizer::Adagrad(c) => c.apply(lr, t, params, grads, state),
+            Optimizer::RmsProp(c) => c.apply(lr, t, params, grads, state),
+            Optimizer::Adam(c) => c.apply(lr, t, params, grads, state),
+        }
+    }
+}
+
+impl Step for Sgd {
+    fn optimizer(&self) -> Optimizer {
+        Optimizer::Sgd(*self)
+    }
+
+    fn apply(&self, lr: f32, t: u64, params: &mut [f32], grads: &[f32], state: &mut [f32]) {
+        if self.momentum != 0.0 {
+            run(&sgd::MomentumRule { config: *self, lr, first_step: t == 1 }, params, grads, state);
+        } else if self.weight_decay != 0.0 {
+            run(&sgd::PlainRule { lr, weight_decay: self.weight_decay }, params, grads, state);
+        } else {
+            axpy(params, -lr, grads);
+        }
+    }
+}
+
+impl Step for Adagrad {
+    fn optimizer(&self) -> Optimizer {
+        Optimizer::Adagrad(*self)
+    }
+
+    fn apply(&self, lr: f32, t: u64, params: &mut [f32], grads: &[f32], state: &mut [f32]) {
+        let clr = (f64::from(lr) / (1.0 + (t - 1) as f64 * f64::from(self.lr_decay))) as f32;
+        run(&adagrad::AdagradRule { clr, weight_decay: self.weight_decay, eps: self.eps }, params, grads, state)
+    }
+}
+
+impl Step for RmsProp {
+    fn optimizer(&self) -> Optimizer {
+        Optimizer::RmsProp(*self)
+    }
+
+    fn apply(&self, lr: f32, _t: u64, params: &mut [f32], grads: &[f32], state: &mut [f32]) {
+        let rule = rmsprop::RmsRule { config: *self, lr };
+        match self.state_buffers() {
+            1 => run::<_, 1>(&rule, params, grads, state),
+            2 => run::<_, 2>(&rule, params, grads, state),
+            _ => run::<_, 3>(&rule, params, grads, state),
+        }
+    }
+}
+
+impl Step for Adam {
+    fn optimizer(&self) -> Optimizer {
+        Optimizer::Adam(*self)
+    }
+
+    fn apply(&self, lr: f32, t: u64, params: &mut [f32], grads: &[f32], state: &mut [f32]) {
+        let bias1 = bias_correction(self.beta1, t);
+        let bias2 = bias_correction(self.beta2, t);
+        let (decay_factor, coupled_decay) =
+            if self.decoupled_weight_decay { (1.0 - lr * self.weight_decay, 0.0) } else { (1.0, self.weight_decay) };
+        let rule = adam::AdamRule {
+            config: *self,
+            decay_factor,
+            coupled_decay,
+            step_size: lr / bias1,
+            inv_sqrt_bias2: 1.0 / libm::sqrtf(bias2),
+        };
+        if self.amsgrad {
+            run::<_, 3>(&rule, params, grads, state)
+        } else {
+            run::<_, 2>(&rule, params, grads, state)
+        }
+    }
+}
+
+/// Adam's bias correction `1 - β^t`, computed as `-expm1(t · ln1p(β - 1))`: accurate to a
+/// few ulps in f32 even when `β^t` is close to 1 (where `1 - powf(β, t)` would cancel), and
+/// without double-precision arithmetic, which a Cortex-M4F does in software.
+fn bias_correction(beta: f32, t: u64) -> f32 {
+    // β - 1 is exact for β in [0.5, 1] (Sterbenz); t beyond 2^24 no longer matters (→ 1).
+    -libm::expm1f(t as f32 * libm::log1pf(beta - 1.0))
 }
 
 /// Splits the (checked) state into `S` buffers of `params.len()` and runs the rule.
@@ -247,5 +331,5 @@ fn run<U: ElementUpdate<S>, const S: usize>(rule: &U, params: &mut [f32], grads:
 /// assert_eq!(params, [0.95, 2.1]);
 /// ```
 pub fn sgd_step(params: &mut [f32], grads: &[f32], lr: f32) -> Result<()> {
-    Optimizer::Sgd(Sgd::new(lr)).step(&mut 0, params, grads, &mut [])
+    Sgd::new(lr).step(&mut 0, params, grads, &mut [])
 }

@@ -1,0 +1,163 @@
+//! The two training runs, on statically allocated buffers.
+
+use cortex_m::singleton;
+use cortex_m_semihosting::hprintln;
+use embergrad::optim::{Adam, Step};
+use embergrad::{
+    accuracy, init_params, sgd_step, Activation, Batch, Error, Init, LayerSpec, Loss, Rng, Spec, Target,
+};
+
+const XOR_LAYERS: [LayerSpec; 2] = [LayerSpec::new(2, 4, Activation::Tanh), LayerSpec::new(4, 1, Activation::Sigmoid)];
+const XOR: Spec<'static> = Spec::new(&XOR_LAYERS);
+const XOR_SAMPLES: usize = 4;
+
+const IRIS_LAYERS: [LayerSpec; 2] =
+    [LayerSpec::new(4, 16, Activation::Relu), LayerSpec::new(16, 3, Activation::Identity)];
+const IRIS: Spec<'static> = Spec::new(&IRIS_LAYERS);
+const IRIS_TRAIN: usize = 120;
+const IRIS_TEST: usize = 30;
+const FEATURES: usize = 4;
+/// Adam keeps two buffers (first and second moments) as long as the params, starting at zero.
+const ADAM_STATE: usize = embergrad::optim::Optimizer::Adam(ADAM).state_len(IRIS.param_len());
+const BATCH: usize = 8;
+const ADAM: Adam = Adam {
+    lr: 0.01,
+    beta1: 0.9,
+    beta2: 0.999,
+    eps: 1e-8,
+    weight_decay: 0.0,
+    amsgrad: false,
+    decoupled_weight_decay: false,
+};
+
+/// Bytes of every static buffer below, from the specs' `const fn`s: what RAM the networks
+/// need, to compare with the image's `.bss`.
+const XOR_BYTES: usize = 4 * (2 * XOR.param_len() + XOR.workspace_len(XOR_SAMPLES));
+const IRIS_BYTES: usize = 4 * (2 * IRIS.param_len() + ADAM_STATE + IRIS.workspace_len(IRIS_TRAIN))
+    + 4 * (IRIS_TRAIN + IRIS_TEST) * FEATURES
+    + core::mem::size_of::<usize>() * (2 * IRIS_TRAIN + IRIS_TEST + BATCH)
+    + 4 * BATCH * FEATURES;
+
+/// Runs the trainings; true if they learned.
+pub fn run() -> bool {
+    let xor = match train_xor() {
+        Ok(mse) => mse < 0.01,
+        Err(e) => {
+            hprintln!("xor: error: {}", e);
+            false
+        }
+    };
+    hprintln!("static buffers: xor {} bytes", XOR_BYTES);
+    if cfg!(feature = "xor-only") {
+        return xor;
+    }
+    hprintln!("static buffers: iris {} bytes (of which workspace {})", IRIS_BYTES, 4 * IRIS.workspace_len(IRIS_TRAIN));
+    let iris = match train_iris() {
+        Ok(train_accuracy) => train_accuracy >= 0.9,
+        Err(e) => {
+            hprintln!("iris: error: {}", e);
+            false
+        }
+    };
+    hprintln!("learned: xor {}, iris {}", xor, iris);
+    xor && iris
+}
+
+fn train_xor() -> Result<f32, Error> {
+    const INPUT: [f32; XOR_SAMPLES * 2] = [0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0];
+    const TARGET: [f32; XOR_SAMPLES] = [0.0, 1.0, 1.0, 0.0];
+    let params = singleton!(: [f32; XOR.param_len()] = [0.0; XOR.param_len()]).unwrap();
+    let grads = singleton!(: [f32; XOR.param_len()] = [0.0; XOR.param_len()]).unwrap();
+    let workspace = singleton!(: [f32; XOR.workspace_len(XOR_SAMPLES)] = [0.0; XOR.workspace_len(XOR_SAMPLES)]).unwrap();
+    init_params(&XOR, params, Init::XavierUniform, &mut Rng::new(42))?;
+    let batch = Batch::new(&INPUT, Target::Values(&TARGET), XOR_SAMPLES);
+    let mut loss = 0.0;
+    for epoch in 1..=8 {
+        for _ in 0..500 {
+            loss = XOR.loss_and_gradients(params, grads, workspace, Loss::Mse, &batch)?;
+            sgd_step(params, grads, 2.0)?;
+        }
+        hprintln!("xor epoch {} (500 steps): mse {}", epoch, loss);
+    }
+    let outputs = XOR.forward(params, &INPUT, XOR_SAMPLES, workspace)?;
+    let mse = Loss::Mse.evaluate(outputs, XOR_SAMPLES, 1, Target::Values(&TARGET), None)?;
+    hprintln!("xor: final mse {}", mse);
+    Ok(mse)
+}
+
+/// Decodes embedded little-endian f32 features and u8 labels (made by build.rs from the CSV
+/// files) into `features` and `labels`; false if the sizes do not match.
+fn decode(feature_bytes: &[u8], label_bytes: &[u8], features: &mut [f32], labels: &mut [usize]) -> bool {
+    if feature_bytes.len() != 4 * features.len() || label_bytes.len() != labels.len() {
+        return false;
+    }
+    for (value, bytes) in features.iter_mut().zip(feature_bytes.chunks_exact(4)) {
+        *value = f32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+    }
+    for (label, &byte) in labels.iter_mut().zip(label_bytes) {
+        *label = usize::from(byte);
+    }
+    true
+}
+
+fn train_iris() -> Result<f32, Error> {
+    let train_x = singleton!(: [f32; IRIS_TRAIN * FEATURES] = [0.0; IRIS_TRAIN * FEATURES]).unwrap();
+    let train_y = singleton!(: [usize; IRIS_TRAIN] = [0; IRIS_TRAIN]).unwrap();
+    let test_x = singleton!(: [f32; IRIS_TEST * FEATURES] = [0.0; IRIS_TEST * FEATURES]).unwrap();
+    let test_y = singleton!(: [usize; IRIS_TEST] = [0; IRIS_TEST]).unwrap();
+    let train_ok = decode(
+        include_bytes!(concat!(env!("OUT_DIR"), "/iris_train_features.bin")),
+        include_bytes!(concat!(env!("OUT_DIR"), "/iris_train_labels.bin")),
+        train_x,
+        train_y,
+    );
+    let test_ok = decode(
+        include_bytes!(concat!(env!("OUT_DIR"), "/iris_test_features.bin")),
+        include_bytes!(concat!(env!("OUT_DIR"), "/iris_test_labels.bin")),
+        test_x,
+        test_y,
+    );
+    if !(train_ok && test_ok) {
+        hprintln!("iris: embedded data has the wrong size");
+        return Ok(0.0);
+    }
+
+    let params = singleton!(: [f32; IRIS.param_len()] = [0.0; IRIS.param_len()]).unwrap();
+    let grads = singleton!(: [f32; IRIS.param_len()] = [0.0; IRIS.param_len()]).unwrap();
+    let state = singleton!(: [f32; ADAM_STATE] = [0.0; ADAM_STATE]).unwrap();
+    // One workspace big enough for a training minibatch and for evaluating the training set.
+    let workspace = singleton!(: [f32; IRIS.workspace_len(IRIS_TRAIN)] = [0.0; IRIS.workspace_len(IRIS_TRAIN)]).unwrap();
+    let batch_x = singleton!(: [f32; BATCH * FEATURES] = [0.0; BATCH * FEATURES]).unwrap();
+    let batch_y = singleton!(: [usize; BATCH] = [0; BATCH]).unwrap();
+    let order = singleton!(: [usize; IRIS_TRAIN] = [0; IRIS_TRAIN]).unwrap();
+    for (i, slot) in order.iter_mut().enumerate() {
+        *slot = i;
+    }
+
+    let mut rng = Rng::new(7);
+    // He-uniform: the ReLU layer's scale without linking the normal sampler's log/cos.
+    init_params(&IRIS, params, Init::HeUniform, &mut rng)?;
+    
+    let mut steps = 0u64;
+    for epoch in 1..=60 {
+        rng.shuffle(order);
+        let mut total = 0.0;
+        for chunk in order.chunks(BATCH) {
+            for (k, &i) in chunk.iter().enumerate() {
+                batch_x[k * FEATURES..(k + 1) * FEATURES].copy_from_slice(&train_x[i * FEATURES..(i + 1) * FEATURES]);
+                batch_y[k] = train_y[i];
+            }
+            let n = chunk.len();
+            let batch = Batch::new(&batch_x[..n * FEATURES], Target::Classes(&batch_y[..n]), n);
+            total += IRIS.loss_and_gradients(params, grads, workspace, Loss::SoftmaxCrossEntropy, &batch)?;
+            ADAM.step(&mut steps, params, grads, state)?;
+        }
+        if epoch % 10 == 0 {
+            hprintln!("iris epoch {}: mean loss {}", epoch, total / (IRIS_TRAIN / BATCH) as f32);
+        }
+    }
+    let train_accuracy = accuracy(IRIS.forward(params, train_x, IRIS_TRAIN, workspace)?, 3, train_y)?;
+    let test_accuracy = accuracy(IRIS.forward(params, test_x, IRIS_TEST, workspace)?, 3, test_y)?;
+    hprintln!("iris: train accuracy {}, test accuracy {}", train_accuracy, test_accuracy);
+    Ok(train_accuracy)
+}

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Builds the Cortex-M4F firmware (examples/firmware) with Debian's rustc-web and
+# -Zbuild-std=core, runs it under QEMU (mps2-an386), fails if it did not learn, and prints the
+# footprint: flash and RAM of the full firmware (XOR with SGD + iris with Adam), of the
+# XOR-only firmware, and of a baseline with the same start-up and printing but no embergrad.
+# Also builds the core alone for thumbv7em-none-eabihf and thumbv6m-none-eabi (Cortex-M0: no
+# FPU, no atomic compare-and-swap) with every optional feature off.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+if [ ! -x /usr/bin/rustc ] || ! /usr/bin/rustc -V | grep -q '^rustc 1\.9[6-9]' || ! command -v qemu-system-arm >/dev/null \
+   || [ ! -d /usr/lib/rustlib/src/rust/library/core ] || ! command -v arm-none-eabi-size >/dev/null; then
+  echo "firmware: installing rustc-web, cargo-web, rust-web-src, qemu-system-arm, binutils-arm-none-eabi" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends rustc-web cargo-web rust-web-src rust-web-llvm \
+    qemu-system-arm binutils-arm-none-eabi >/dev/null
+fi
+if [ -L /usr/bin/rust-lld ] && [ ! -e /usr/bin/rust-lld ]; then
+  # rust-lld is a symlink to lld-22, which no package depends on.
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$(basename "$(readlink /usr/bin/rust-lld)")" >/dev/null
+fi
+
+cargo_web() { RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1 /usr/bin/cargo "$@"; }
+elf=target/thumbv7em-none-eabihf/release/embergrad-firmware
+run_qemu() { timeout -k 5 120 qemu-system-arm -machine mps2-an386 -nographic -semihosting-config enable=on,target=native -kernel "$1"; }
+# text (flash: vector table + code + read-only data) and bss of an ELF
+sizes() { arm-none-eabi-size "$1" | awk 'NR == 2 { print $1, $2 + $3 }'; }
+
+cd "$root/examples/firmware"
+declare -A text ram
+for variant in full xor-only baseline; do
+  case $variant in
+    full) features=() ;;
+    *) features=(--features "$variant") ;;
+  esac
+  cargo_web build --release --quiet "${features[@]}"
+  echo "--- firmware ($variant) under qemu-system-arm -machine mps2-an386"
+  run_qemu "$elf"
+  read -r t r < <(sizes "$elf")
+  text[$variant]=$t
+  ram[$variant]=$r
+done
+
+echo
+echo "Footprint (arm-none-eabi-size; flash = .vector_table + .text + .rodata, RAM = .data + .bss, plus the peak stack printed above):"
+printf '| build | flash bytes | static RAM bytes |\n|---|---:|---:|\n'
+for variant in full xor-only baseline; do
+  printf '| %s | %s | %s |\n' "$variant" "${text[$variant]}" "${ram[$variant]}"
+done
+echo "embergrad + training code, full (SGD and Adam, 2 networks, iris data 2,550 bytes included): $(( text[full] - text[baseline] )) bytes of flash"
+echo "embergrad + training code, XOR only (SGD): $(( text[xor-only] - text[baseline] )) bytes of flash"
+
+echo "--- the core alone, no optional features, for Cortex-M4F and Cortex-M0"
+cd "$root/core"
+for target in thumbv7em-none-eabihf thumbv6m-none-eabi; do
+  # RUSTFLAGS replaces the workspace's `-C target-cpu=native`, which means nothing for thumb.
+  RUSTFLAGS="-C debuginfo=0" cargo_web build --release --quiet --no-default-features --target "$target" -Zbuild-std=core \
+    --target-dir "$root/target/embedded-core"
+  echo "core builds for $target"
+done
