@@ -69,6 +69,30 @@ pub enum Error {
         /// The node's index.
         index: usize,
     },
+    /// A model file is not one, is truncated or corrupt, or holds values that cannot be used.
+    ModelFile {
+        /// What is wrong.
+        reason: &'static str,
+        /// Byte offset in the file where the problem was found.
+        offset: usize,
+    },
+    /// A model file of a format version this build does not read.
+    UnsupportedVersion {
+        /// The version found in the file.
+        version: u16,
+    },
+    /// A model file's checksum does not match its contents (corruption in storage or transit).
+    ChecksumMismatch {
+        /// The checksum stored in the file.
+        stored: u32,
+        /// The checksum of the bytes read.
+        computed: u32,
+    },
+    /// A model file holds a different network than the one it is loaded for.
+    SpecMismatch {
+        /// The first layer that differs (or the layer count if the counts differ).
+        layer: usize,
+    },
     /// A hyper-parameter is out of its valid range (e.g. a negative learning rate).
     InvalidHyperParameter {
         /// Name of the parameter.
@@ -97,6 +121,14 @@ impl fmt::Display for Error {
             Error::TapeFull { capacity } => write!(f, "the tape is full ({capacity} nodes)"),
             Error::UnknownNode { index } => write!(f, "node {index} does not belong to this tape"),
             Error::NotALeaf { index } => write!(f, "node {index} is computed from other nodes; only inputs can be set"),
+            Error::ModelFile { reason, offset } => write!(f, "bad model file at byte {offset}: {reason}"),
+            Error::UnsupportedVersion { version } => write!(f, "model file format version {version} is not supported"),
+            Error::ChecksumMismatch { stored, computed } => {
+                write!(f, "model file checksum mismatch (stored {stored:#010x}, computed {computed:#010x}): the file is corrupt")
+            }
+            Error::SpecMismatch { layer } => {
+                write!(f, "the model file's network differs from the expected one at layer {layer}")
+            }
             Error::InvalidHyperParameter { name, reason } => write!(f, "invalid hyper-parameter `{name}`: {reason}"),
         }
     }

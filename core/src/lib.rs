@@ -46,6 +46,7 @@ extern crate alloc;
 mod error;
 pub mod graph;
 pub mod init;
+pub mod io;
 pub mod kernels;
 pub mod nn;
 pub mod optim;

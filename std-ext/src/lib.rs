@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 
 pub mod dataset;
+pub mod model;
 pub mod train;
 
 pub use dataset::{DataError, Dataset};

@@ -38,6 +38,25 @@ const IRIS_BYTES: usize = 4 * (2 * IRIS.param_len() + ADAM_STATE + IRIS.workspac
     + core::mem::size_of::<usize>() * (2 * IRIS_TRAIN + IRIS_TEST + BATCH)
     + 4 * BATCH * FEATURES;
 
+/// The network the desktop trained (`data/xor-model.ember`, made by the CLI).
+const DESKTOP_LAYERS: [LayerSpec; 2] =
+    [LayerSpec::new(2, 8, Activation::Relu), LayerSpec::new(8, 2, Activation::Identity)];
+const DESKTOP: Spec<'static> = Spec::new(&DESKTOP_LAYERS);
+
+/// Loads the model trained on the desktop from flash (checked: magic, version, checksum,
+/// spec, finite values) and classifies the four XOR inputs with it; true if all are right.
+fn predict_with_desktop_model() -> Result<bool, Error> {
+    const INPUT: [f32; 8] = [0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0];
+    hprintln!("static buffers: desktop model {} bytes", 4 * (DESKTOP.param_len() + DESKTOP.forward_workspace_len(4)));
+    let params = singleton!(: [f32; DESKTOP.param_len()] = [0.0; DESKTOP.param_len()]).unwrap();
+    let workspace = singleton!(: [f32; DESKTOP.forward_workspace_len(4)] = [0.0; DESKTOP.forward_workspace_len(4)]).unwrap();
+    embergrad::io::load_for_spec(include_bytes!("../data/xor-model.ember"), &DESKTOP, params, None)?;
+    let outputs = DESKTOP.forward(params, &INPUT, 4, workspace)?;
+    let correct = accuracy(outputs, 2, &[0, 1, 1, 0])?;
+    hprintln!("desktop-trained model from flash: XOR accuracy {}", correct);
+    Ok(correct == 1.0)
+}
+
 /// Runs the trainings; true if they learned.
 pub fn run() -> bool {
     let xor = match train_xor() {
@@ -59,8 +78,15 @@ pub fn run() -> bool {
             false
         }
     };
-    hprintln!("learned: xor {}, iris {}", xor, iris);
-    xor && iris
+    let desktop = match predict_with_desktop_model() {
+        Ok(ok) => ok,
+        Err(e) => {
+            hprintln!("desktop model: error: {}", e);
+            false
+        }
+    };
+    hprintln!("learned: xor {}, iris {}; desktop model correct: {}", xor, iris, desktop);
+    xor && iris && desktop
 }
 
 fn train_xor() -> Result<f32, Error> {

@@ -11,11 +11,12 @@ use embergrad_std::train::{evaluate_accuracy, train_classifier, ClassifierConfig
 use embergrad_std::Dataset;
 
 const USAGE: &str = "usage: embergrad train [--train CSV] [--test CSV] [--label COLUMN] [--scale S]
-                       [--hidden N,N,...] [--epochs N] [--batch N] [--lr X] [--seed N]
+                       [--hidden N,N,...] [--epochs N] [--batch N] [--lr X] [--seed N] [--out FILE]
 
 Trains a ReLU MLP with softmax cross-entropy and SGD on a CSV file with a header, then
-prints the test accuracy. Defaults: the digits data in data/digits/, label column `label`,
-scale 1/16, hidden 32, 30 epochs, batch 16, lr 0.1, seed 1.";
+prints the test accuracy; with --out, saves the trained model (embergrad format, written
+atomically). Defaults: the digits data in data/digits/, label column `label`, scale 1/16,
+hidden 32, 30 epochs, batch 16, lr 0.1, seed 1.";
 
 struct Options {
     train: String,
@@ -24,6 +25,7 @@ struct Options {
     scale: f32,
     hidden: Vec<usize>,
     config: ClassifierConfig,
+    out: Option<String>,
 }
 
 fn parse(args: &[String]) -> Result<Options, String> {
@@ -34,6 +36,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
         scale: 1.0 / 16.0,
         hidden: vec![32],
         config: ClassifierConfig::default(),
+        out: None,
     };
     match args.first().map(String::as_str) {
         Some("train") => {}
@@ -59,6 +62,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--batch" => options.config.batch_size = value.parse().map_err(|_| bad("an integer"))?,
             "--lr" => options.config.optimizer = Optimizer::Sgd(Sgd::new(value.parse().map_err(|_| bad("a number"))?)),
             "--seed" => options.config.seed = value.parse().map_err(|_| bad("an integer"))?,
+            "--out" => options.out = Some(value.clone()),
             _ => return Err(format!("unknown option `{flag}`\n\n{USAGE}")),
         }
     }
@@ -101,6 +105,10 @@ fn run(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
     }
     let accuracy = evaluate_accuracy(&mut net, &test)?;
     println!("final test accuracy {:.2}% after {:.2?}", 100.0 * accuracy, start.elapsed());
+    if let Some(out) = &options.out {
+        embergrad_std::model::save_file(out, &net.spec(), net.params(), None)?;
+        println!("saved the model to {out}");
+    }
     Ok(())
 }
 

@@ -1,0 +1,233 @@
+//! Model files: the embergrad format round-trips, rejects every corruption without panicking
+//! or half-loading, loads without an allocator from `include_bytes!`; PyTorch's safetensors
+//! model loads and predicts PyTorch's outputs; exports parse back with the safetensors crate.
+
+use embergrad::io::{encoded_len, inspect, load, load_for_spec, save, Checkpoint};
+use embergrad::optim::{Adam, Optimizer};
+use embergrad::{Activation, Batch, Error, Init, LayerSpec, Loss, Mlp, Rng, Spec, Target};
+use embergrad_std::model::{decode, encode, from_safetensors, load_file, save_file, to_safetensors};
+use embergrad_tests::{flatten, pytorch_fixture, shared_dir};
+use proptest::prelude::*;
+
+const LAYERS: [LayerSpec; 2] = [LayerSpec::new(3, 4, Activation::Tanh), LayerSpec::new(4, 2, Activation::Identity)];
+const NET: Spec<'static> = Spec::new(&LAYERS);
+
+/// A trained-for-a-few-steps network with an Adam checkpoint.
+fn trained() -> (Vec<f32>, Optimizer, u64, Vec<f32>) {
+    let mut net = Mlp::new(&LAYERS, Init::Auto, &mut Rng::new(4)).unwrap();
+    let adam = Optimizer::Adam(Adam { lr: 0.01, amsgrad: true, ..Adam::default() });
+    let mut state = vec![0.0; adam.state_len(NET.param_len())];
+    let mut steps = 0;
+    let input = [0.1, 0.2, 0.3, -0.4, 0.5, -0.6];
+    for _ in 0..5 {
+        net.loss_and_gradients(Loss::SoftmaxCrossEntropy, &Batch::new(&input, Target::Classes(&[0, 1]), 2)).unwrap();
+        let (params, grads) = net.params_and_grads();
+        adam.step(&mut steps, params, grads, &mut state).unwrap();
+    }
+    (net.params().to_vec(), adam, steps, state)
+}
+
+#[test]
+fn round_trip_with_and_without_checkpoint() {
+    let (params, adam, steps, state) = trained();
+    let plain = encode(&NET, &params, None).unwrap();
+    assert_eq!(plain.len(), encoded_len(&NET, None));
+    let model = decode(&plain).unwrap();
+    assert_eq!(
+        (model.layers.as_slice(), model.params.as_slice(), model.checkpoint.is_none()),
+        (&LAYERS[..], &params[..], true)
+    );
+
+    let checkpoint = Checkpoint { optimizer: adam, steps, state: &state };
+    let full = encode(&NET, &params, Some(checkpoint)).unwrap();
+    assert_eq!(full.len(), encoded_len(&NET, Some(state.len())));
+    let model = decode(&full).unwrap();
+    assert_eq!(model.params, params);
+    assert_eq!(model.checkpoint, Some((adam, steps, state.clone())));
+    // Bitwise: the same bytes again.
+    assert_eq!(encode(&model.spec(), &model.params, Some(checkpoint)).unwrap(), full);
+}
+
+#[test]
+fn every_single_byte_corruption_and_truncation_is_an_error_and_loads_nothing() {
+    let (params, adam, steps, state) = trained();
+    let file = encode(&NET, &params, Some(Checkpoint { optimizer: adam, steps, state: &state })).unwrap();
+    let mut out = vec![7.0f32; NET.param_len()];
+    let mut out_state = vec![7.0f32; state.len()];
+    for position in 0..file.len() {
+        for flip in [0x01u8, 0x80, 0xFF] {
+            let mut bad = file.clone();
+            bad[position] ^= flip;
+            let result = load_for_spec(&bad, &NET, &mut out, Some(&mut out_state));
+            assert!(result.is_err(), "byte {position} ^ {flip:#x} went unnoticed");
+        }
+    }
+    for length in 0..file.len() {
+        assert!(load_for_spec(&file[..length], &NET, &mut out, Some(&mut out_state)).is_err(), "truncated to {length}");
+    }
+    assert!(out.iter().chain(&out_state).all(|&v| v == 7.0), "a failed load wrote into the buffers");
+    let mut extended = file.clone();
+    extended.push(0);
+    assert!(inspect(&extended).is_err());
+}
+
+/// Recomputes the checksum after editing a file, to reach the checks behind it.
+fn reseal(bytes: &mut [u8]) {
+    let n = bytes.len() - 4;
+    let crc = embergrad::io::crc32(&bytes[..n]);
+    bytes[n..].copy_from_slice(&crc.to_le_bytes());
+}
+
+#[test]
+fn each_kind_of_bad_file_says_what_is_wrong() {
+    let (params, ..) = trained();
+    let file = encode(&NET, &params, None).unwrap();
+    let mut out = vec![0.0; NET.param_len()];
+
+    let err = inspect(b"PK\x03\x04 a zip file, not a model").unwrap_err();
+    assert!(matches!(err, Error::ModelFile { offset: 0, .. }) && err.to_string().contains("magic"), "{err}");
+
+    let mut version = file.clone();
+    version[8] = 9;
+    assert_eq!(inspect(&version).unwrap_err(), Error::UnsupportedVersion { version: 9 });
+
+    let mut flipped = file.clone();
+    flipped[40] ^= 1;
+    assert!(matches!(inspect(&flipped).unwrap_err(), Error::ChecksumMismatch { .. }));
+
+    // A NaN parameter with a valid checksum: found, with its offset.
+    let mut nan = file.clone();
+    let first_param = 16 + 12 * LAYERS.len() + 4;
+    nan[first_param..first_param + 4].copy_from_slice(&f32::NAN.to_le_bytes());
+    reseal(&mut nan);
+    assert_eq!(inspect(&nan).unwrap_err(), Error::ModelFile { reason: "non-finite value", offset: first_param });
+
+    // An unknown activation code and broken layer chaining, with valid checksums.
+    let mut activation = file.clone();
+    activation[16 + 8] = 99;
+    reseal(&mut activation);
+    assert!(matches!(inspect(&activation).unwrap_err(), Error::ModelFile { reason: "unknown activation code", .. }));
+    let mut chain = file.clone();
+    chain[16 + 12] = 5; // second layer's inputs
+    reseal(&mut chain);
+    assert!(matches!(inspect(&chain).unwrap_err(), Error::ModelFile { reason: "layer widths do not chain", .. }));
+
+    // The right file for the wrong network, and buffers of the wrong size.
+    let other = [LayerSpec::new(3, 4, Activation::Relu), LayerSpec::new(4, 2, Activation::Identity)];
+    assert_eq!(load_for_spec(&file, &Spec::new(&other), &mut out, None).unwrap_err(), Error::SpecMismatch { layer: 0 });
+    let mut short = vec![0.0; 3];
+    assert!(matches!(
+        load_for_spec(&file, &NET, &mut short, None),
+        Err(Error::LengthMismatch { buffer: "params", .. })
+    ));
+    let mut one_layer = [LayerSpec::new(1, 1, Activation::Identity)];
+    assert!(matches!(load(&file, &mut one_layer, &mut out, None), Err(Error::BufferTooSmall { buffer: "layers", .. })));
+
+    // Saving refuses non-finite params and a too-small buffer.
+    let mut diverged = params.clone();
+    diverged[3] = f32::INFINITY;
+    assert!(matches!(encode(&NET, &diverged, None), Err(Error::ModelFile { .. })));
+    let mut tiny = [0u8; 10];
+    assert!(matches!(save(&NET, &params, None, &mut tiny), Err(Error::BufferTooSmall { .. })));
+}
+
+proptest! {
+    /// Random bytes, and random edits of a real file, never panic the loader.
+    #[test]
+    fn arbitrary_bytes_never_panic(noise in prop::collection::vec(any::<u8>(), 0..300), edits in prop::collection::vec((any::<usize>(), any::<u8>()), 1..8)) {
+        let _ = inspect(&noise);
+        let mut file = encode(&NET, &trained().0, None).unwrap();
+        for (position, value) in edits {
+            let n = file.len();
+            file[position % n] = value;
+        }
+        let _ = inspect(&file);
+        reseal(&mut file);
+        let mut out = vec![0.0; NET.param_len()];
+        let _ = load_for_spec(&file, &NET, &mut out, None);
+    }
+}
+
+#[test]
+fn files_are_written_atomically_and_errors_name_the_file() {
+    let dir = std::env::temp_dir().join(format!("embergrad-model-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("net.ember");
+    let (params, adam, steps, state) = trained();
+    save_file(&path, &NET, &params, Some(Checkpoint { optimizer: adam, steps, state: &state })).unwrap();
+    save_file(&path, &NET, &params, None).unwrap(); // replaces the old file
+    assert_eq!(load_file(&path).unwrap().checkpoint, None);
+    let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(leftovers, vec![std::ffi::OsString::from("net.ember")], "temporary files left behind");
+    let missing = dir.join("no-such-folder").join("net.ember");
+    let err = save_file(&missing, &NET, &params, None).unwrap_err();
+    assert!(err.to_string().contains("no-such-folder"), "{err}");
+    std::fs::write(dir.join("garbage.ember"), b"garbage").unwrap();
+    let err = load_file(dir.join("garbage.ember")).unwrap_err();
+    assert!(err.to_string().contains("garbage.ember") && err.to_string().contains("magic"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The firmware path: a model file baked in with `include_bytes!` and loaded into stack
+/// buffers sized by `const fn`s, no allocation. The file was made by the CLI
+/// (`embergrad train ... --out`, see examples/firmware/data/README.md); the test checks the
+/// network it holds classifies XOR.
+#[test]
+fn a_model_baked_in_with_include_bytes_loads_without_an_allocator() {
+    static FILE: &[u8] = include_bytes!("../../examples/firmware/data/xor-model.ember");
+    const XOR_LAYERS: [LayerSpec; 2] =
+        [LayerSpec::new(2, 8, Activation::Relu), LayerSpec::new(8, 2, Activation::Identity)];
+    const XOR: Spec<'static> = Spec::new(&XOR_LAYERS);
+    let mut params = [0.0f32; XOR.param_len()];
+    let mut workspace = [0.0f32; XOR.forward_workspace_len(4)];
+    load_for_spec(FILE, &XOR, &mut params, None).unwrap();
+    let outputs = XOR.forward(&params, &[0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0], 4, &mut workspace).unwrap();
+    assert_eq!(embergrad::accuracy(outputs, 2, &[0, 1, 1, 0]).unwrap(), 1.0, "{outputs:?}");
+}
+
+#[test]
+fn pytorch_safetensors_model_predicts_pytorchs_outputs() {
+    let bytes = std::fs::read(shared_dir().join("fixtures/pytorch/sequential.safetensors")).unwrap();
+    let io = pytorch_fixture("sequential_io.json");
+    let (layers, params) = from_safetensors(&bytes).unwrap();
+    let spec = Spec::new(&layers);
+    let sizes: Vec<usize> = std::iter::once(layers[0].inputs).chain(layers.iter().map(|l| l.outputs)).collect();
+    assert_eq!(sizes, [20, 32, 16, 5]);
+    let input: Vec<f32> = flatten(&io["input"]).iter().map(|&v| v as f32).collect();
+    let expected = flatten(&io["output"]);
+    let batch = input.len() / 20;
+    let mut workspace = vec![0.0; spec.forward_workspace_len(batch)];
+    let output = spec.forward(&params, &input, batch, &mut workspace).unwrap();
+    for (&y, &e) in output.iter().zip(&expected) {
+        assert!((f64::from(y) - e).abs() <= 1e-5 * e.abs().max(1.0), "{y} vs PyTorch {e}");
+    }
+}
+
+#[test]
+fn exports_parse_back_with_pytorch_names_shapes_and_dtypes() {
+    let layers = [
+        LayerSpec::new(6, 5, Activation::Relu),
+        LayerSpec::new(5, 4, Activation::Identity),
+        LayerSpec::new(4, 3, Activation::Sigmoid),
+        LayerSpec::new(3, 2, Activation::Identity),
+    ];
+    let net = Mlp::new(&layers, Init::Auto, &mut Rng::new(2)).unwrap();
+    let bytes = to_safetensors(&net.spec(), net.params()).unwrap();
+    let parsed = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let mut names: Vec<String> = parsed.names().into_iter().map(String::from).collect();
+    names.sort();
+    // nn.Sequential(Linear, ReLU, Linear, Linear, Sigmoid, Linear): Linear modules at 0, 2, 3, 5.
+    assert_eq!(names, ["0.bias", "0.weight", "2.bias", "2.weight", "3.bias", "3.weight", "5.bias", "5.weight"]);
+    for (name, shape) in
+        [("0.weight", vec![5, 6]), ("0.bias", vec![5]), ("3.weight", vec![3, 4]), ("5.weight", vec![2, 3])]
+    {
+        let t = parsed.tensor(name).unwrap();
+        assert_eq!((t.shape(), t.dtype()), (shape.as_slice(), safetensors::Dtype::F32), "{name}");
+    }
+    let (_, metadata) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
+    let activations = metadata.metadata().as_ref().unwrap()["activations"].clone();
+    assert_eq!(activations, r#"["relu","identity","sigmoid","identity"]"#);
+    let (back_layers, back_params) = from_safetensors(&bytes).unwrap();
+    assert_eq!((back_layers.as_slice(), back_params.as_slice()), (&layers[..], net.params()));
+    assert!(from_safetensors(b"not safetensors at all").is_err());
+}
