@@ -276,6 +276,13 @@ fn decode(bytes: &[u8], out: &mut Outputs<'_>) -> Result<ModelInfo> {
         }
         let optimizer = decode_optimizer(head[0], head[1], &values)
             .ok_or(Error::ModelFile { reason: "unknown optimizer", offset })?;
+        // Reserved bytes, unknown flag bits and unused slots must be zero: one model, one
+        // encoding (what `save` writes back is bit for bit what was read).
+        let (kind, flags, canonical) = encode_optimizer(&optimizer);
+        let same_values = canonical.iter().zip(&values).all(|(a, b)| a.to_bits() == b.to_bits());
+        if head != [kind, flags, 0, 0] || !same_values {
+            return Err(Error::ModelFile { reason: "optimizer section has unknown flags or non-zero reserved fields", offset });
+        }
         optimizer.validate().map_err(|_| Error::ModelFile { reason: "invalid optimizer hyper-parameters", offset })?;
         let steps = r.u64()?;
         let state_offset = r.pos;
