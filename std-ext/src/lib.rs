@@ -7,6 +7,7 @@
 
 pub mod dataset;
 pub mod model;
+pub mod parallel;
 pub mod train;
 
 pub use dataset::{DataError, Dataset};
