@@ -52,7 +52,11 @@ impl ShardedGradients {
         let inputs = spec.inputs();
         let outputs = spec.outputs();
         if batch.input.len() != batch.size.saturating_mul(inputs) {
-            return Err(Error::LengthMismatch { buffer: "input", expected: batch.size * inputs, actual: batch.input.len() });
+            return Err(Error::LengthMismatch {
+                buffer: "input",
+                expected: batch.size * inputs,
+                actual: batch.input.len(),
+            });
         }
         if grads.len() != spec.param_len() {
             return Err(Error::LengthMismatch { buffer: "grads", expected: spec.param_len(), actual: grads.len() });

@@ -281,7 +281,10 @@ fn decode(bytes: &[u8], out: &mut Outputs<'_>) -> Result<ModelInfo> {
         let (kind, flags, canonical) = encode_optimizer(&optimizer);
         let same_values = canonical.iter().zip(&values).all(|(a, b)| a.to_bits() == b.to_bits());
         if head != [kind, flags, 0, 0] || !same_values {
-            return Err(Error::ModelFile { reason: "optimizer section has unknown flags or non-zero reserved fields", offset });
+            return Err(Error::ModelFile {
+                reason: "optimizer section has unknown flags or non-zero reserved fields",
+                offset,
+            });
         }
         optimizer.validate().map_err(|_| Error::ModelFile { reason: "invalid optimizer hyper-parameters", offset })?;
         let steps = r.u64()?;
