@@ -14,11 +14,7 @@ fuzz_target!(|bytes: &[u8]| {
     let mut params = [0.0f32; Spec::new(&LAYERS).param_len()];
     let _ = load_for_spec(bytes, &spec, &mut params, None);
     if let Ok(model) = embergrad_std::model::decode(bytes) {
-        let state = model.checkpoint.as_ref().map(|(optimizer, steps, state)| embergrad::io::Checkpoint {
-            optimizer: *optimizer,
-            steps: *steps,
-            state,
-        });
+        let state = model.checkpoint.as_ref().map(|c| c.checkpoint());
         let again = embergrad_std::model::encode(&model.spec(), &model.params, state).expect("a loaded model re-encodes");
         assert_eq!(again, bytes, "a valid file must round-trip bit for bit");
     }

@@ -8,6 +8,8 @@
 pub mod dataset;
 pub mod model;
 pub mod parallel;
+pub mod plot;
 pub mod train;
+pub mod trainer;
 
 pub use dataset::{DataError, Dataset};

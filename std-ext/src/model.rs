@@ -53,8 +53,28 @@ pub struct Model {
     pub layers: Vec<LayerSpec>,
     /// The params, in the core's flat layout.
     pub params: Vec<f32>,
-    /// The optimizer, its step counter and its state, when the file has them.
-    pub checkpoint: Option<(Optimizer, u64, Vec<f32>)>,
+    /// The training state, when the file has it.
+    pub checkpoint: Option<TrainingState>,
+}
+
+/// An optimizer with its counters and state, as a checkpoint holds them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainingState {
+    /// The optimizer and its hyper-parameters.
+    pub optimizer: Optimizer,
+    /// Steps taken.
+    pub steps: u64,
+    /// Epochs completed.
+    pub epoch: u64,
+    /// The optimizer's state buffer.
+    pub state: Vec<f32>,
+}
+
+impl TrainingState {
+    /// The checkpoint view of this state, for saving.
+    pub fn checkpoint(&self) -> Checkpoint<'_> {
+        Checkpoint { optimizer: self.optimizer, steps: self.steps, epoch: self.epoch, state: &self.state }
+    }
 }
 
 impl Model {
@@ -83,7 +103,9 @@ pub fn decode(bytes: &[u8]) -> Result<Model, embergrad::Error> {
     let mut params = vec![0.0; info.param_len];
     let mut state = vec![0.0; info.checkpoint.map_or(0, |c| c.state_len)];
     load(bytes, &mut layers, &mut params, Some(&mut state))?;
-    Ok(Model { layers, params, checkpoint: info.checkpoint.map(|c| (c.optimizer, c.steps, state)) })
+    let checkpoint =
+        info.checkpoint.map(|c| TrainingState { optimizer: c.optimizer, steps: c.steps, epoch: c.epoch, state });
+    Ok(Model { layers, params, checkpoint })
 }
 
 /// Writes `bytes` to `path` atomically: into a temporary file in the same folder, flushed to

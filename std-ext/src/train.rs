@@ -1,20 +1,22 @@
-//! A minibatch training loop for classifiers, with a per-epoch report.
+//! The simplest entry points: train a classifier with one optimizer and no frills, and
+//! measure its accuracy. Both run on [`crate::trainer`].
 
 use embergrad::optim::{Optimizer, Sgd};
-use embergrad::{accuracy, Batch, Error, Loss, Mlp, OptimizerState, Rng, Target};
+use embergrad::{Error, Loss, Mlp};
 
 use crate::dataset::Dataset;
+use crate::trainer::{evaluate, EpochReport, TrainError, Trainer, TrainerConfig};
 
 /// Settings of [`train_classifier`].
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ClassifierConfig {
     /// Passes over the training data.
     pub epochs: usize,
-    /// Samples per SGD step (the last step of an epoch may be smaller).
+    /// Samples per step (the last step of an epoch may be smaller).
     pub batch_size: usize,
     /// The optimizer and its hyper-parameters.
     pub optimizer: Optimizer,
-    /// Seed of the shuffling generator.
+    /// Seed of the shuffling.
     pub seed: u64,
 }
 
@@ -24,56 +26,28 @@ impl Default for ClassifierConfig {
     }
 }
 
-/// What one epoch did.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct EpochReport {
-    /// 1-based epoch number.
-    pub epoch: usize,
-    /// Mean of the batch losses over the epoch.
-    pub mean_loss: f32,
-}
-
-/// Trains `net` with softmax cross-entropy and the configured optimizer, calling `on_epoch`
-/// after each epoch.
+/// Trains `net` with softmax cross-entropy and the configured optimizer (single shard, no
+/// progress bar), calling `on_epoch` with the report and the network after each epoch.
 pub fn train_classifier(
     net: &mut Mlp,
     data: &Dataset,
     config: &ClassifierConfig,
-    mut on_epoch: impl FnMut(&EpochReport, &mut Mlp),
-) -> Result<(), Error> {
-    if config.batch_size == 0 || data.is_empty() {
-        return Err(Error::EmptyBatch);
-    }
-    let mut rng = Rng::new(config.seed);
-    let mut optimizer = OptimizerState::new(config.optimizer, net.params().len())?;
-    let (mut inputs, mut labels) = (Vec::new(), Vec::new());
-    for epoch in 1..=config.epochs {
-        let order = data.shuffled_order(&mut rng);
-        let mut total = 0.0;
-        let mut steps = 0;
-        for chunk in order.chunks(config.batch_size) {
-            data.gather(chunk, &mut inputs, &mut labels);
-            let batch = Batch::new(&inputs, Target::Classes(&labels), chunk.len());
-            total += net.train_step(Loss::SoftmaxCrossEntropy, &batch, &mut optimizer)?;
-            steps += 1;
-        }
-        on_epoch(&EpochReport { epoch, mean_loss: total / steps as f32 }, net);
-    }
-    Ok(())
+    on_epoch: impl FnMut(&EpochReport, &mut Mlp),
+) -> Result<(), TrainError> {
+    let trainer_config = TrainerConfig {
+        epochs: config.epochs,
+        batch_size: config.batch_size,
+        optimizer: config.optimizer,
+        seed: config.seed,
+        shards: 1,
+        progress: false,
+        loss: Loss::SoftmaxCrossEntropy,
+        ..TrainerConfig::default()
+    };
+    Trainer::new(trainer_config, net.params().len())?.fit(net, data, None, on_epoch)
 }
 
-/// Classification accuracy of `net` on `data`, evaluated in chunks to bound the workspace.
+/// Classification accuracy of `net` on `data`.
 pub fn evaluate_accuracy(net: &mut Mlp, data: &Dataset) -> Result<f32, Error> {
-    const CHUNK: usize = 256;
-    if data.is_empty() {
-        return Err(Error::EmptyBatch);
-    }
-    let classes = net.spec().outputs();
-    let mut correct = 0.0;
-    for start in (0..data.len()).step_by(CHUNK) {
-        let end = (start + CHUNK).min(data.len());
-        let outputs = net.forward(&data.inputs[start * data.features..end * data.features], end - start)?;
-        correct += accuracy(outputs, classes, &data.labels[start..end])? * (end - start) as f32;
-    }
-    Ok(correct / data.len() as f32)
+    Ok(evaluate(net, data, Loss::SoftmaxCrossEntropy)?.1)
 }

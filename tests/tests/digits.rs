@@ -15,7 +15,7 @@ fn digits_64_32_10_reaches_95_percent_test_accuracy() {
     let mut net = Mlp::new(&layers, Init::Auto, &mut Rng::new(1)).unwrap();
     let config = ClassifierConfig { epochs: 30, batch_size: 16, optimizer: Optimizer::Sgd(Sgd::new(0.1)), seed: 1 };
     let mut losses = Vec::new();
-    train_classifier(&mut net, &train, &config, |report, _| losses.push(report.mean_loss)).unwrap();
+    train_classifier(&mut net, &train, &config, |report, _| losses.push(report.train_loss)).unwrap();
     let accuracy = evaluate_accuracy(&mut net, &test).unwrap();
     println!("digits test accuracy {:.2}%, epoch losses {losses:?}", accuracy * 100.0);
     assert!(losses.last() < losses.first(), "loss did not fall: {losses:?}");

@@ -38,12 +38,13 @@ fn round_trip_with_and_without_checkpoint() {
         (&LAYERS[..], &params[..], true)
     );
 
-    let checkpoint = Checkpoint { optimizer: adam, steps, state: &state };
+    let checkpoint = Checkpoint { optimizer: adam, steps, epoch: 3, state: &state };
     let full = encode(&NET, &params, Some(checkpoint)).unwrap();
     assert_eq!(full.len(), encoded_len(&NET, Some(state.len())));
     let model = decode(&full).unwrap();
     assert_eq!(model.params, params);
-    assert_eq!(model.checkpoint, Some((adam, steps, state.clone())));
+    let restored = model.checkpoint.as_ref().unwrap();
+    assert_eq!((restored.optimizer, restored.steps, restored.epoch, &restored.state), (adam, steps, 3, &state));
     // Bitwise: the same bytes again.
     assert_eq!(encode(&model.spec(), &model.params, Some(checkpoint)).unwrap(), full);
 }
@@ -51,7 +52,7 @@ fn round_trip_with_and_without_checkpoint() {
 #[test]
 fn every_single_byte_corruption_and_truncation_is_an_error_and_loads_nothing() {
     let (params, adam, steps, state) = trained();
-    let file = encode(&NET, &params, Some(Checkpoint { optimizer: adam, steps, state: &state })).unwrap();
+    let file = encode(&NET, &params, Some(Checkpoint { optimizer: adam, steps, epoch: 1, state: &state })).unwrap();
     let mut out = vec![7.0f32; NET.param_len()];
     let mut out_state = vec![7.0f32; state.len()];
     for position in 0..file.len() {
@@ -154,7 +155,7 @@ fn files_are_written_atomically_and_errors_name_the_file() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("net.ember");
     let (params, adam, steps, state) = trained();
-    save_file(&path, &NET, &params, Some(Checkpoint { optimizer: adam, steps, state: &state })).unwrap();
+    save_file(&path, &NET, &params, Some(Checkpoint { optimizer: adam, steps, epoch: 1, state: &state })).unwrap();
     save_file(&path, &NET, &params, None).unwrap(); // replaces the old file
     assert_eq!(load_file(&path).unwrap().checkpoint, None);
     let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();

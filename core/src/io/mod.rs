@@ -12,7 +12,7 @@
 //! | 12·L | per layer: inputs (u32), outputs (u32), activation code (u32, [`Activation::ALL`] order) |
 //! | 4 | number of params `P` (must equal the spec's) |
 //! | 4·P | params (f32), the flat layout of [`Spec`] |
-//! | 36 | checkpoint only: optimizer kind (u8), flags (u8), 2 zero bytes, 6 hyper-parameters (f32), steps (u64), state length `S` (u32) |
+//! | 44 | checkpoint only: optimizer kind (u8), flags (u8), 2 zero bytes, 6 hyper-parameters (f32), steps (u64), epochs completed (u64), state length `S` (u32) |
 //! | 4·S | checkpoint only: optimizer state (f32) |
 //! | 4 | CRC-32 of every byte before it |
 //!
@@ -35,7 +35,7 @@ pub const VERSION: u16 = 1;
 
 const HEADER_LEN: usize = 16;
 const LAYER_LEN: usize = 12;
-const CHECKPOINT_HEADER_LEN: usize = 4 + 6 * 4 + 8 + 4;
+const CHECKPOINT_HEADER_LEN: usize = 4 + 6 * 4 + 8 + 8 + 4;
 const FLAG_CHECKPOINT: u16 = 1;
 
 /// Everything needed to resume training: the optimizer, its step counter and its state.
@@ -45,6 +45,8 @@ pub struct Checkpoint<'a> {
     pub optimizer: Optimizer,
     /// Steps taken.
     pub steps: u64,
+    /// Epochs completed (for a training loop to resume where it stopped).
+    pub epoch: u64,
     /// The optimizer's state buffer.
     pub state: &'a [f32],
 }
@@ -67,6 +69,8 @@ pub struct CheckpointInfo {
     pub optimizer: Optimizer,
     /// Steps taken.
     pub steps: u64,
+    /// Epochs completed.
+    pub epoch: u64,
     /// Length of the optimizer state.
     pub state_len: usize,
 }
@@ -123,6 +127,7 @@ pub fn save(spec: &Spec<'_>, params: &[f32], checkpoint: Option<Checkpoint<'_>>,
         w.bytes(&[kind, flags, 0, 0]);
         w.floats(&values)?;
         w.u64(c.steps);
+        w.u64(c.epoch);
         w.u32(c.state.len() as u32);
         w.floats(c.state)?;
     }
@@ -288,6 +293,7 @@ fn decode(bytes: &[u8], out: &mut Outputs<'_>) -> Result<ModelInfo> {
         }
         optimizer.validate().map_err(|_| Error::ModelFile { reason: "invalid optimizer hyper-parameters", offset })?;
         let steps = r.u64()?;
+        let epoch = r.u64()?;
         let state_offset = r.pos;
         let state_len = r.u32()? as usize;
         if state_len != optimizer.state_len(param_len) {
@@ -297,7 +303,7 @@ fn decode(bytes: &[u8], out: &mut Outputs<'_>) -> Result<ModelInfo> {
             });
         }
         r.floats(state_len, out.state.as_deref_mut())?;
-        Some(CheckpointInfo { optimizer, steps, state_len })
+        Some(CheckpointInfo { optimizer, steps, epoch, state_len })
     } else {
         None
     };

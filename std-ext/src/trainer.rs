@@ -1,0 +1,353 @@
+//! The training loop: epochs of shuffled minibatches on the deterministic data-parallel
+//! gradients, any core optimizer and schedule, validation, early stopping, a checkpoint each
+//! epoch, resuming, a progress bar, and divergence handling that loses nothing.
+
+use std::fmt;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use embergrad::optim::{grad_norm, Optimizer, Schedule, Sgd};
+use embergrad::{accuracy, Batch, Error, Loss, Mlp, OptimizerState, Rng, Spec, Target};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::dataset::Dataset;
+use crate::model::{self, ModelError, TrainingState};
+use crate::parallel::ShardedGradients;
+
+/// What to do when a batch's loss or gradient is NaN or infinite.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum OnDivergence {
+    /// Stop with [`TrainError::Diverged`]; the params stay as they were before that step.
+    Stop,
+    /// Skip the batch and multiply the learning rate by `lr_factor` (e.g. 0.5).
+    SkipBatch {
+        /// Factor applied to the learning rate at each skipped batch.
+        lr_factor: f32,
+    },
+}
+
+/// Settings of a [`Trainer`]. `Default` is 10 epochs of Adam (PyTorch's defaults) in
+/// batches of 64 with softmax cross-entropy, 2 shards, no early stopping or checkpoints.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainerConfig {
+    /// Epochs to train (counting those of a resumed run).
+    pub epochs: usize,
+    /// Samples per step (the last step of an epoch may be smaller).
+    pub batch_size: usize,
+    /// The optimizer and its hyper-parameters.
+    pub optimizer: Optimizer,
+    /// Learning rate per epoch, from the optimizer's learning rate.
+    pub schedule: Schedule,
+    /// The loss (classification: class-index targets).
+    pub loss: Loss,
+    /// Seed of the data shuffling (each epoch has its own stream, so a resumed run shuffles
+    /// exactly as the uninterrupted one).
+    pub seed: u64,
+    /// Shards per minibatch for data parallelism. Results depend on this number, never on
+    /// the number of threads; more shards than cores only adds work.
+    pub shards: usize,
+    /// Stop when the validation loss has not improved for this many epochs, and keep the best
+    /// params.
+    pub patience: Option<usize>,
+    /// Write a checkpoint (model + optimizer state + counters) here after every epoch,
+    /// atomically.
+    pub checkpoint: Option<PathBuf>,
+    /// Show a progress bar on a terminal (never when stderr is not one).
+    pub progress: bool,
+    /// What to do on a non-finite loss or gradient.
+    pub on_divergence: OnDivergence,
+}
+
+impl Default for TrainerConfig {
+    fn default() -> Self {
+        TrainerConfig {
+            epochs: 10,
+            batch_size: 64,
+            optimizer: Optimizer::Adam(embergrad::optim::Adam::default()),
+            schedule: Schedule::Constant,
+            loss: Loss::SoftmaxCrossEntropy,
+            seed: 1,
+            shards: 2,
+            patience: None,
+            checkpoint: None,
+            progress: true,
+            on_divergence: OnDivergence::Stop,
+        }
+    }
+}
+
+impl TrainerConfig {
+    /// Plain SGD at `lr`, otherwise the defaults.
+    pub fn sgd(lr: f32) -> Self {
+        TrainerConfig { optimizer: Optimizer::Sgd(Sgd::new(lr)), ..TrainerConfig::default() }
+    }
+}
+
+/// What one epoch did.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EpochReport {
+    /// 1-based epoch number.
+    pub epoch: usize,
+    /// Mean training loss over the epoch's batches.
+    pub train_loss: f32,
+    /// Validation loss, if there is validation data.
+    pub validation_loss: Option<f32>,
+    /// Validation accuracy, if there is validation data.
+    pub validation_accuracy: Option<f32>,
+    /// The learning rate used.
+    pub lr: f32,
+    /// Training throughput.
+    pub samples_per_second: f32,
+    /// Batches skipped because they diverged.
+    pub skipped_batches: usize,
+}
+
+/// Why training stopped early.
+#[derive(Debug)]
+pub enum TrainError {
+    /// Bad shapes, labels or hyper-parameters.
+    Core(Error),
+    /// A non-finite loss or gradient, with [`OnDivergence::Stop`]. The params are those of
+    /// the last good step.
+    Diverged {
+        /// 1-based epoch.
+        epoch: usize,
+        /// 1-based step within the epoch.
+        step: usize,
+        /// The learning rate at that step.
+        lr: f32,
+    },
+    /// Writing or reading a checkpoint failed.
+    Checkpoint(ModelError),
+}
+
+impl fmt::Display for TrainError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TrainError::Core(e) => write!(f, "{e}"),
+            TrainError::Diverged { epoch, step, lr } => write!(
+                f,
+                "training diverged at epoch {epoch}, step {step} (lr {lr}): non-finite loss or gradient; \
+                 the params are those of the last good step (lower the learning rate, or check the data for NaN/Inf)"
+            ),
+            TrainError::Checkpoint(e) => write!(f, "checkpoint: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for TrainError {}
+
+impl From<Error> for TrainError {
+    fn from(e: Error) -> Self {
+        TrainError::Core(e)
+    }
+}
+
+/// Trains an [`Mlp`] on a [`Dataset`] (see [`TrainerConfig`]).
+#[derive(Debug)]
+pub struct Trainer {
+    config: TrainerConfig,
+    optimizer: OptimizerState,
+    /// Epochs completed so far.
+    epoch: usize,
+    sharded: ShardedGradients,
+    grads: Vec<f32>,
+    history: Vec<EpochReport>,
+}
+
+impl Trainer {
+    /// A fresh trainer for a network with `param_len` params.
+    pub fn new(config: TrainerConfig, param_len: usize) -> Result<Self, TrainError> {
+        let optimizer = OptimizerState::new(config.optimizer, param_len)?;
+        Ok(Trainer::with_state(config, optimizer, 0, param_len))
+    }
+
+    fn with_state(config: TrainerConfig, optimizer: OptimizerState, epoch: usize, param_len: usize) -> Self {
+        let sharded = ShardedGradients::new(param_len, config.shards);
+        Trainer { config, optimizer, epoch, sharded, grads: vec![0.0; param_len], history: Vec::new() }
+    }
+
+    /// Resumes from a checkpoint written by a trainer: the network, the optimizer (with the
+    /// hyper-parameters it had, e.g. a lowered learning rate), its state and the counters.
+    /// Continuing gives bitwise the same result as the run that was never interrupted.
+    pub fn resume(config: TrainerConfig, path: impl Into<PathBuf>) -> Result<(Trainer, Mlp), TrainError> {
+        let path = path.into();
+        let model = model::load_file(&path).map_err(TrainError::Checkpoint)?;
+        let Some(TrainingState { optimizer, steps, epoch, state }) = model.checkpoint else {
+            return Err(TrainError::Core(Error::ModelFile {
+                reason: "the file has no optimizer checkpoint",
+                offset: 0,
+            }));
+        };
+        let net = Mlp::from_params(&model.layers, model.params)?;
+        let param_len = net.params().len();
+        let optimizer = OptimizerState { optimizer, steps, buffer: state };
+        Ok((Trainer::with_state(config, optimizer, epoch as usize, param_len), net))
+    }
+
+    /// Epochs completed.
+    pub fn epochs_done(&self) -> usize {
+        self.epoch
+    }
+
+    /// Reports of the epochs run by this trainer.
+    pub fn history(&self) -> &[EpochReport] {
+        &self.history
+    }
+
+    /// The optimizer with its counters and state.
+    pub fn optimizer(&self) -> &OptimizerState {
+        &self.optimizer
+    }
+
+    /// Trains until `config.epochs` epochs are done (or early stopping), calling `on_epoch`
+    /// with the report and the network after each. On an error the network holds the params
+    /// of the last good step.
+    pub fn fit(
+        &mut self,
+        net: &mut Mlp,
+        train: &Dataset,
+        validation: Option<&Dataset>,
+        mut on_epoch: impl FnMut(&EpochReport, &mut Mlp),
+    ) -> Result<(), TrainError> {
+        if self.config.batch_size == 0 || train.is_empty() {
+            return Err(Error::EmptyBatch.into());
+        }
+        let layers = net.spec().layers().to_vec();
+        let spec = Spec::new(&layers);
+        let base_lr = self.optimizer.optimizer.lr();
+        let mut best: Option<(f32, Vec<f32>, usize)> = None;
+        let (mut inputs, mut labels) = (Vec::new(), Vec::new());
+        let steps_per_epoch = train.len().div_ceil(self.config.batch_size);
+        while self.epoch < self.config.epochs {
+            let epoch = self.epoch + 1;
+            let lr = self.config.schedule.lr_at(base_lr, self.epoch as u64) * self.lr_reduction(base_lr);
+            let order = train.shuffled_order(&mut Rng::with_stream(self.config.seed, epoch as u64));
+            let bar = self.progress_bar(steps_per_epoch as u64, epoch);
+            let started = Instant::now();
+            let (mut total, mut counted, mut skipped) = (0.0f64, 0usize, 0usize);
+            let mut lr_now = lr;
+            for (index, chunk) in order.chunks(self.config.batch_size).enumerate() {
+                train.gather(chunk, &mut inputs, &mut labels);
+                let batch = Batch::new(&inputs, Target::Classes(&labels), chunk.len());
+                let outcome =
+                    self.sharded.loss_and_gradients(&spec, net.params(), &mut self.grads, self.config.loss, &batch);
+                let diverged = match outcome {
+                    Ok(loss) if grad_norm(&self.grads).is_finite() => {
+                        self.optimizer.step_with_lr(lr_now, net.params_mut(), &self.grads)?;
+                        total += f64::from(loss);
+                        counted += 1;
+                        false
+                    }
+                    Ok(_) | Err(Error::NonFiniteLoss) => true,
+                    Err(e) => return Err(e.into()),
+                };
+                if diverged {
+                    match self.config.on_divergence {
+                        OnDivergence::Stop => {
+                            bar.abandon();
+                            return Err(TrainError::Diverged { epoch, step: index + 1, lr: lr_now });
+                        }
+                        OnDivergence::SkipBatch { lr_factor } => {
+                            skipped += 1;
+                            lr_now *= lr_factor;
+                            self.optimizer.optimizer =
+                                self.optimizer.optimizer.with_lr(self.optimizer.optimizer.lr() * lr_factor);
+                        }
+                    }
+                }
+                bar.inc(1);
+                if counted > 0 {
+                    bar.set_message(format!("loss {:.4}", total / counted as f64));
+                }
+            }
+            bar.finish_and_clear();
+            let seconds = started.elapsed().as_secs_f32();
+            let (validation_loss, validation_accuracy) = match validation {
+                Some(data) => {
+                    let (loss, acc) = evaluate(net, data, self.config.loss)?;
+                    (Some(loss), Some(acc))
+                }
+                None => (None, None),
+            };
+            self.epoch = epoch;
+            let report = EpochReport {
+                epoch,
+                train_loss: if counted > 0 { (total / counted as f64) as f32 } else { f32::NAN },
+                validation_loss,
+                validation_accuracy,
+                lr: lr_now,
+                samples_per_second: train.len() as f32 / seconds.max(1e-9),
+                skipped_batches: skipped,
+            };
+            self.history.push(report);
+            on_epoch(&report, net);
+            if let Some(path) = &self.config.checkpoint {
+                let state = TrainingState {
+                    optimizer: self.optimizer.optimizer,
+                    steps: self.optimizer.steps,
+                    epoch: self.epoch as u64,
+                    state: self.optimizer.buffer.clone(),
+                };
+                model::save_file(path, &spec, net.params(), Some(state.checkpoint()))
+                    .map_err(TrainError::Checkpoint)?;
+            }
+            if let (Some(patience), Some(loss)) = (self.config.patience, validation_loss) {
+                match &mut best {
+                    Some((best_loss, params, since)) if loss >= *best_loss => {
+                        *since += 1;
+                        if *since >= patience {
+                            net.params_mut().copy_from_slice(params);
+                            break;
+                        }
+                    }
+                    _ => best = Some((loss, net.params().to_vec(), 0)),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// How far divergence handling has lowered the optimizer's learning rate below `base`.
+    fn lr_reduction(&self, base: f32) -> f32 {
+        if base > 0.0 {
+            self.optimizer.optimizer.lr() / base
+        } else {
+            1.0
+        }
+    }
+
+    fn progress_bar(&self, steps: u64, epoch: usize) -> ProgressBar {
+        let bar = ProgressBar::with_draw_target(Some(steps), ProgressDrawTarget::hidden());
+        if self.config.progress && std::io::stderr().is_terminal() {
+            bar.set_draw_target(ProgressDrawTarget::stderr());
+            if let Ok(style) =
+                ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} {msg} {per_sec} ({eta})")
+            {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            bar.set_prefix(epoch.to_string());
+        }
+        bar
+    }
+}
+
+/// Mean loss and accuracy of `net` on `data`, evaluated in chunks to bound the workspace.
+pub fn evaluate(net: &mut Mlp, data: &Dataset, loss: Loss) -> Result<(f32, f32), Error> {
+    const CHUNK: usize = 256;
+    if data.is_empty() {
+        return Err(Error::EmptyBatch);
+    }
+    let classes = net.spec().outputs();
+    let (mut total_loss, mut correct) = (0.0f64, 0.0f64);
+    for start in (0..data.len()).step_by(CHUNK) {
+        let end = (start + CHUNK).min(data.len());
+        let labels = &data.labels[start..end];
+        let outputs = net.forward(&data.inputs[start * data.features..end * data.features], end - start)?;
+        let n = (end - start) as f64;
+        total_loss += f64::from(loss.evaluate(outputs, end - start, classes, Target::Classes(labels), None)?) * n;
+        correct += f64::from(accuracy(outputs, classes, labels)?) * n;
+    }
+    Ok(((total_loss / data.len() as f64) as f32, (correct / data.len() as f64) as f32))
+}
