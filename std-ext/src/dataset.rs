@@ -63,8 +63,17 @@ impl Dataset {
     /// class labels and every other column a numeric feature, multiplied by `scale`.
     pub fn from_csv(path: impl AsRef<Path>, label_column: &str, scale: f32) -> Result<Dataset, DataError> {
         let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| DataError {
+            path: path.to_path_buf(),
+            line: None,
+            message: e.to_string(),
+        })?;
+        Dataset::parse_csv(path, &text, label_column, scale)
+    }
+
+    /// Parses CSV text as [`Dataset::from_csv`] does; `path` only names the source in errors.
+    pub fn parse_csv(path: &Path, text: &str, label_column: &str, scale: f32) -> Result<Dataset, DataError> {
         let fail = |line: Option<usize>, message: String| DataError { path: path.to_path_buf(), line, message };
-        let text = std::fs::read_to_string(path).map_err(|e| fail(None, e.to_string()))?;
         let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l));
         let (_, header) = lines.next().ok_or_else(|| fail(None, "the file is empty".into()))?;
         let columns: Vec<&str> = header.split(',').map(str::trim).collect();
@@ -203,18 +212,26 @@ impl Dataset {
 
 /// Reads an IDX file of unsigned bytes with `rank` dimensions: its dimensions and its data.
 fn read_idx(path: &Path, rank: usize) -> Result<(Vec<usize>, Vec<u8>), DataError> {
+    let raw =
+        std::fs::read(path).map_err(|e| DataError { path: path.to_path_buf(), line: None, message: e.to_string() })?;
+    parse_idx(path, &raw, rank)
+}
+
+/// Parses the contents of an IDX file (gzipped or not) of unsigned bytes with `rank`
+/// dimensions: its dimensions and its data. `path` only names the source in errors.
+pub fn parse_idx(path: &Path, raw: &[u8], rank: usize) -> Result<(Vec<usize>, Vec<u8>), DataError> {
     let fail = |offset: usize, message: String| DataError {
         path: path.to_path_buf(),
         line: None,
         message: format!("at byte {offset}: {message}"),
     };
-    let raw =
-        std::fs::read(path).map_err(|e| DataError { path: path.to_path_buf(), line: None, message: e.to_string() })?;
-    let bytes = if raw.starts_with(&[0x1f, 0x8b]) {
+    let unzipped;
+    let bytes: &[u8] = if raw.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
-        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&raw[..]), &mut out)
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(raw), &mut out)
             .map_err(|e| fail(0, format!("bad gzip data: {e}")))?;
-        out
+        unzipped = out;
+        &unzipped
     } else {
         raw
     };

@@ -152,3 +152,56 @@ fn every_activation_propagates_nan() {
         assert!(activation.apply(f32::NAN).is_nan(), "{activation:?} hides NaN");
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// Random sizes and buffer lengths thrown at the rest of the public API: each call returns
+    /// an error or a value, never panics.
+    #[test]
+    fn random_shapes_never_panic_anywhere(
+        widths in prop::collection::vec(0usize..6, 0..4),
+        batch in 0usize..5,
+        lens in prop::collection::vec(0usize..80, 8),
+        labels in prop::collection::vec(0usize..8, 0..6),
+        lr in prop_oneof![Just(f32::NAN), Just(-1.0f32), 0.0f32..1.0],
+        bytes in prop::collection::vec(any::<u8>(), 0..64),
+    ) {
+        use embergrad::graph::{tape_loss, Huber, Node};
+        use embergrad::optim::{clip_grad_norm, clip_grad_value, Adam, Optimizer, RmsProp, Sgd};
+        let layers: Vec<LayerSpec> = widths.windows(2).map(|w| LayerSpec::new(w[0], w[1], Activation::Tanh)).collect();
+        let spec = Spec::new(&layers);
+        let buf = |i: usize| vec![0.25f32; lens[i]];
+        let (params, input, out) = (buf(0), buf(1), buf(2));
+        let (mut ws, mut grads, mut grad_in) = (buf(3), buf(4), buf(5));
+        let _ = spec.forward(&params, &input, batch, &mut ws);
+        let _ = spec.backward(&params, &input, batch, &mut ws, &out, &mut grads, Some(&mut grad_in));
+        let _ = Loss::SoftmaxCrossEntropy.evaluate(&out, batch, lens[6] % 7, Target::Classes(&labels), Some(&mut grads));
+        let _ = Loss::BceWithLogits.evaluate(&out, batch, lens[6] % 7, Target::Values(&input), None);
+        let _ = accuracy(&out, lens[7] % 5, &labels);
+        let _ = init_params(&spec, &mut grads, Init::Auto, &mut Rng::new(1));
+        for optimizer in [
+            Optimizer::Sgd(Sgd { lr, momentum: 0.9, ..Sgd::default() }),
+            Optimizer::RmsProp(RmsProp { lr, centered: true, ..RmsProp::default() }),
+            Optimizer::Adam(Adam { lr, amsgrad: true, ..Adam::default() }),
+        ] {
+            let mut p = buf(0);
+            let mut state = buf(7);
+            let _ = optimizer.init_state(&mut state);
+            let _ = optimizer.step(&mut 0, &mut p, &buf(4), &mut state);
+        }
+        let _ = clip_grad_norm(&mut grads, lr);
+        let _ = clip_grad_value(&mut grads, lr);
+        let mut slots = vec![Node::<embergrad::graph::f32x8>::EMPTY; lens[7] % 40];
+        let _ = tape_loss(&Huber { delta: 1.0 }, &mut slots, &out, batch, lens[6] % 7, Target::Values(&input), Some(&mut grads));
+        let _ = embergrad::io::load(&bytes, &mut [LayerSpec::new(1, 1, Activation::Identity); 2], &mut grads, None);
+        let _ = embergrad::io::save(&spec, &params, None, &mut vec![0u8; lens[6]]);
+        let mut sharded = embergrad_std::parallel::ShardedGradients::new(lens[4], 1 + lens[7] % 3);
+        let b = Batch::new(&input, Target::Classes(&labels), batch);
+        let _ = sharded.loss_and_gradients(&spec, &params, &mut grads, Loss::SoftmaxCrossEntropy, &b);
+        let _ = Mlp::from_params(&layers, params.clone()).map(|mut net| {
+            let _ = net.forward(&input, batch);
+            let _ = net.train_step_sgd(Loss::Mse, &Batch::new(&input, Target::Values(&out), batch), lr);
+        });
+    }
+}
