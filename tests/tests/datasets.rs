@@ -1,0 +1,89 @@
+//! Dataset readers: real files load with the right shapes; bad files give errors that name
+//! the file and the line or byte offset.
+
+use std::path::Path;
+
+use embergrad::Rng;
+use embergrad_std::dataset::parse_idx;
+use embergrad_std::Dataset;
+use embergrad_tests::shared_dir;
+
+#[test]
+fn mnist_idx_files_load_gzipped() {
+    let dir = shared_dir().join("data/mnist");
+    let test =
+        Dataset::from_idx(dir.join("t10k-images-idx3-ubyte.gz"), dir.join("t10k-labels-idx1-ubyte.gz"), 1.0 / 255.0)
+            .unwrap();
+    assert_eq!((test.len(), test.features, test.classes()), (10_000, 784, 10));
+    assert!(test.inputs.iter().all(|&v| (0.0..=1.0).contains(&v)));
+    assert!(test.inputs.iter().any(|&v| v == 1.0));
+}
+
+#[test]
+fn csv_errors_name_the_file_and_line() {
+    let path = Path::new("data.csv");
+    let cases = [
+        ("a,b,label\n1,2,0\n3,4\n", Some(3), "2 fields"),
+        ("a,b,label\n1,x,0\n", Some(2), "`x` in column `b`"),
+        ("a,b,label\n1,NaN,0\n", Some(2), "not a finite number"),
+        ("a,b,label\n1,2,-1\n", Some(2), "label `-1`"),
+        ("a,b,class\n1,2,0\n", Some(1), "no column named `label`"),
+        ("a,b,label\n", None, "no samples"),
+        ("", None, "empty"),
+    ];
+    for (text, line, message) in cases {
+        let err = Dataset::parse_csv(path, text, "label", 1.0).unwrap_err();
+        assert_eq!(err.line, line, "{text:?}: {err}");
+        assert!(err.to_string().contains(message), "{text:?}: {err}");
+        assert!(err.to_string().starts_with("data.csv"), "{err}");
+    }
+    let err = Dataset::from_csv("/no/such/file.csv", "label", 1.0).unwrap_err();
+    assert!(err.to_string().contains("/no/such/file.csv"), "{err}");
+}
+
+#[test]
+fn idx_errors_name_the_offset() {
+    let path = Path::new("images.idx");
+    let header = |kind: u8, rank: u8, dims: &[u32]| {
+        let mut b = vec![0, 0, kind, rank];
+        for d in dims {
+            b.extend_from_slice(&d.to_be_bytes());
+        }
+        b
+    };
+    let mut ok = header(8, 1, &[3]);
+    ok.extend_from_slice(&[1, 2, 3]);
+    assert_eq!(parse_idx(path, &ok, 1).unwrap(), (vec![3], vec![1, 2, 3]));
+    let cases = [
+        (vec![1, 2, 3], "bad magic"),
+        (header(0x0D, 1, &[3]), "element type"),
+        (header(8, 3, &[3]), "3 dimensions, expected 1"),
+        (vec![0, 0, 8, 1, 0], "truncated header"),
+        (header(8, 1, &[5]), "header announces 5"),
+        (vec![0x1f, 0x8b, 0, 0], "bad gzip"),
+    ];
+    for (bytes, message) in cases {
+        let err = parse_idx(path, &bytes, 1).unwrap_err();
+        assert!(err.to_string().contains(message) && err.to_string().contains("images.idx: at byte"), "{err}");
+    }
+}
+
+#[test]
+fn split_standardize_and_one_hot() {
+    let mut data = Dataset {
+        inputs: (0..20).map(|i| i as f32).collect(),
+        labels: vec![0, 1, 2, 1, 0, 2, 1, 0, 1, 2],
+        features: 2,
+    };
+    let (train, validation) = data.split(0.3, &mut Rng::new(1));
+    assert_eq!((train.len(), validation.len()), (7, 3));
+    let mut all: Vec<f32> = train.inputs.iter().chain(&validation.inputs).copied().collect();
+    all.sort_by(f32::total_cmp);
+    assert_eq!(all, data.inputs);
+    let (mean, std) = data.standardize();
+    assert_eq!(mean, [9.0, 10.0]);
+    assert!((std[0] - 5.744_563).abs() < 1e-4);
+    let column_mean: f32 = data.inputs.iter().step_by(2).sum::<f32>() / 10.0;
+    assert!(column_mean.abs() < 1e-6);
+    assert_eq!(&data.one_hot(3)[..6], &[1.0, 0.0, 0.0, 0.0, 1.0, 0.0]);
+}
