@@ -16,7 +16,7 @@ fn mnist_idx_files_load_gzipped() {
             .unwrap();
     assert_eq!((test.len(), test.features, test.classes()), (10_000, 784, 10));
     assert!(test.inputs.iter().all(|&v| (0.0..=1.0).contains(&v)));
-    assert!(test.inputs.iter().any(|&v| v == 1.0));
+    assert!(test.inputs.contains(&1.0));
 }
 
 #[test]
