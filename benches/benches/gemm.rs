@@ -11,18 +11,6 @@ fn data(len: usize, seed: u64) -> Vec<f32> {
     (0..len).map(|i| embergrad_benches::uniform(seed, i as u64) - 0.5).collect()
 }
 
-fn naive(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
-    for i in 0..m {
-        for j in 0..n {
-            let mut s = 0.0;
-            for p in 0..k {
-                s += a[i * k + p] * b[p * n + j];
-            }
-            c[i * n + j] = s;
-        }
-    }
-}
-
 /// Shapes: square sizes, then the W1 (784-256-128-10, batch 64) layer products:
 /// forward `Y = X·Wᵀ` (m = batch) and weight gradient `dW = dZᵀ·X` (m = outputs, k = batch),
 /// and W3's (256-1024-1024-10, batch 256) largest ones. All row-major here; the layer
@@ -146,7 +134,7 @@ fn products(c: &mut Criterion) {
         if m * n * k <= 256 * 256 * 256 {
             group.bench_with_input(BenchmarkId::new("naive", name), &(), |bench, _| {
                 bench.iter(|| {
-                    naive(m, n, k, &a, &b, &mut out);
+                    embergrad::kernels::reference::matmul_a_b(&a, &b, &mut out, m, k, n);
                     black_box(&mut out);
                 })
             });

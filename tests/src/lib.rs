@@ -156,3 +156,79 @@ pub fn repo_dataset(relative: &str) -> embergrad_std::Dataset {
     embergrad_std::Dataset::from_csv(repo_dir().join(relative), "label", 1.0 / 16.0)
         .expect("dataset shipped in the repo")
 }
+
+/// One case of `shared/fixtures/pytorch/mlp_grads.json`, in the core's flat layouts.
+#[derive(Clone, Debug)]
+pub struct MlpCase {
+    /// The case's name.
+    pub name: String,
+    /// The network.
+    pub layers: Vec<LayerSpec>,
+    /// The loss.
+    pub loss: Loss,
+    /// Samples in the batch.
+    pub batch: usize,
+    /// Weights and biases per layer, the core's param layout.
+    pub params: Vec<f64>,
+    /// `[batch, inputs]`.
+    pub input: Vec<f64>,
+    /// `[batch, outputs]` targets (MSE, BCE), empty otherwise.
+    pub target_values: Vec<f64>,
+    /// Class targets (softmax CE), empty otherwise.
+    pub target_classes: Vec<usize>,
+    /// PyTorch's outputs after the last activation.
+    pub output: Vec<f64>,
+    /// PyTorch's mean loss.
+    pub loss_value: f64,
+    /// PyTorch's gradients in the param layout.
+    pub grads: Vec<f64>,
+    /// PyTorch's gradient with respect to the input.
+    pub grad_input: Vec<f64>,
+}
+
+/// Every case of the PyTorch gradient fixture.
+pub fn mlp_cases() -> Vec<MlpCase> {
+    let fixture = pytorch_fixture("mlp_grads.json");
+    let cases = fixture["cases"].as_array().expect("cases");
+    cases
+        .iter()
+        .map(|case| {
+            let sizes: Vec<usize> =
+                case["sizes"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
+            let layers = sizes
+                .windows(2)
+                .zip(case["activations"].as_array().unwrap())
+                .map(|(w, a)| LayerSpec::new(w[0], w[1], Activation::from_name(a.as_str().unwrap()).unwrap()))
+                .collect();
+            let loss = Loss::from_name(case["loss"].as_str().unwrap()).expect("known loss");
+            let interleave = |weights: &str, biases: &str| -> Vec<f64> {
+                case[weights]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .zip(case[biases].as_array().unwrap())
+                    .flat_map(|(w, b)| flatten(w).into_iter().chain(flatten(b)))
+                    .collect()
+            };
+            let (target_values, target_classes) = if loss == Loss::SoftmaxCrossEntropy {
+                (Vec::new(), case["target"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect())
+            } else {
+                (flatten(&case["target"]), Vec::new())
+            };
+            MlpCase {
+                name: case["name"].as_str().unwrap().to_string(),
+                layers,
+                loss,
+                batch: case["batch"].as_u64().unwrap() as usize,
+                params: interleave("weights", "biases"),
+                input: flatten(&case["input"]),
+                target_values,
+                target_classes,
+                output: flatten(&case["output"]),
+                loss_value: case["loss_value"].as_f64().unwrap(),
+                grads: interleave("grad_weights", "grad_biases"),
+                grad_input: flatten(&case["grad_input"]),
+            }
+        })
+        .collect()
+}

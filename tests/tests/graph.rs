@@ -6,7 +6,7 @@ use embergrad::graph::{
     build_network, gradcheck_network, gradcheck_tape, tape_loss, Huber, Node, SampleLoss, SliceStore, Tape, VecTape,
 };
 use embergrad::{Activation, Batch, Error, Init, LayerSpec, Loss, Mlp, Rng, Spec, Target};
-use embergrad_tests::{flatten, pytorch_fixture, rel_err};
+use embergrad_tests::{mlp_cases, rel_err};
 use proptest::prelude::*;
 
 #[test]
@@ -257,56 +257,29 @@ fn gradcheck_network_catches_a_wrong_gradient() {
 
 #[test]
 fn pytorch_fixture_through_the_graph() {
-    let fixture = pytorch_fixture("mlp_grads.json");
     let mut worst = 0.0f64;
-    for case in fixture["cases"].as_array().unwrap() {
-        let sizes: Vec<usize> =
-            case["sizes"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
-        let layers: Vec<LayerSpec> = sizes
-            .windows(2)
-            .zip(case["activations"].as_array().unwrap())
-            .map(|(w, a)| LayerSpec::new(w[0], w[1], Activation::from_name(a.as_str().unwrap()).unwrap()))
-            .collect();
-        let loss = Loss::from_name(case["loss"].as_str().unwrap()).unwrap();
-        let batch = case["batch"].as_u64().unwrap() as usize;
-        let mut params = Vec::new();
-        let mut expected = Vec::new();
-        for (((w, b), gw), gb) in case["weights"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .zip(case["biases"].as_array().unwrap())
-            .zip(case["grad_weights"].as_array().unwrap())
-            .zip(case["grad_biases"].as_array().unwrap())
-        {
-            params.extend(flatten(w));
-            params.extend(flatten(b));
-            expected.extend(flatten(gw));
-            expected.extend(flatten(gb));
-        }
-        // Inputs go through f32 in a Batch; the fixture's inputs are float64, so feed the
-        // graph the f32-rounded ones and compare against PyTorch with a matching tolerance.
-        let input: Vec<f32> = flatten(&case["input"]).iter().map(|&v| v as f32).collect();
-        let classes: Vec<usize>;
-        let values: Vec<f32>;
-        let target = if loss == Loss::SoftmaxCrossEntropy {
-            classes = case["target"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
-            Target::Classes(&classes)
+    for case in mlp_cases() {
+        // Inputs go through f32 in a Batch; the fixture's inputs are float64, so the graph
+        // sees the f32-rounded ones, and is compared with PyTorch at a matching tolerance.
+        let input: Vec<f32> = case.input.iter().map(|&v| v as f32).collect();
+        let values: Vec<f32> = case.target_values.iter().map(|&v| v as f32).collect();
+        let target = if case.loss == Loss::SoftmaxCrossEntropy {
+            Target::Classes(&case.target_classes)
         } else {
-            values = flatten(&case["target"]).iter().map(|&v| v as f32).collect();
             Target::Values(&values)
         };
-        let spec = Spec::new(&layers);
+        let spec = Spec::new(&case.layers);
         let mut tape = VecTape::<f64>::with_capacity(4096);
-        let nodes = build_network(&mut tape, &spec, &params, &Batch::new(&input, target, batch), loss).unwrap();
+        let nodes =
+            build_network(&mut tape, &spec, &case.params, &Batch::new(&input, target, case.batch), case.loss).unwrap();
         tape.backward(nodes.loss).unwrap();
-        let loss_err = rel_err(tape.value(nodes.loss).unwrap(), case["loss_value"].as_f64().unwrap(), 1e-12);
-        assert!(loss_err < 1e-5, "{}: loss error {loss_err:e}", case["name"]);
-        let scale = expected.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-        for (i, &e) in expected.iter().enumerate() {
+        let loss_err = rel_err(tape.value(nodes.loss).unwrap(), case.loss_value, 1e-12);
+        assert!(loss_err < 1e-5, "{}: loss error {loss_err:e}", case.name);
+        let scale = case.grads.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        for (i, &e) in case.grads.iter().enumerate() {
             let g = tape.grad(tape.node(i).unwrap()).unwrap();
             let err = rel_err(g, e, (scale * 1e-2).max(1e-12));
-            assert!(err < 1e-5, "{}: param {i}: {g} vs PyTorch {e}", case["name"]);
+            assert!(err < 1e-5, "{}: param {i}: {g} vs PyTorch {e}", case.name);
             worst = worst.max(err);
         }
     }

@@ -1,8 +1,8 @@
 //! Reproduces `shared/fixtures/pytorch/mlp_grads.json`: outputs, loss and every gradient that
 //! PyTorch computed, from the same weights and data, in f32.
 
-use embergrad::{Activation, LayerSpec, Loss, Spec, Target};
-use embergrad_tests::{flatten, pytorch_fixture, rel_err};
+use embergrad::{Batch, Loss, Spec, Target};
+use embergrad_tests::{mlp_cases, rel_err};
 
 /// Worst relative error allowed against PyTorch's float64 values.
 const TOLERANCE: f64 = 1e-4;
@@ -28,40 +28,18 @@ fn to_f32(values: &[f64]) -> Vec<f32> {
 
 #[test]
 fn every_case_matches_pytorch() {
-    let fixture = pytorch_fixture("mlp_grads.json");
-    let cases = fixture["cases"].as_array().expect("cases");
+    let cases = mlp_cases();
     assert!(cases.len() >= 30, "fixture has {} cases", cases.len());
     let mut overall_worst = 0.0f64;
-    for case in cases {
-        let name = case["name"].as_str().unwrap();
-        let sizes: Vec<usize> =
-            case["sizes"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
-        let activations: Vec<Activation> = case["activations"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| Activation::from_name(v.as_str().unwrap()).expect("known activation"))
-            .collect();
-        let loss = Loss::from_name(case["loss"].as_str().unwrap()).expect("known loss");
-        let batch = case["batch"].as_u64().unwrap() as usize;
-        let layers: Vec<LayerSpec> =
-            sizes.windows(2).zip(&activations).map(|(w, &a)| LayerSpec::new(w[0], w[1], a)).collect();
-        let spec = Spec::new(&layers);
-
-        // Params in the core's layout: per layer, weights [out][in] then biases.
-        let mut params = Vec::new();
-        for (w, b) in case["weights"].as_array().unwrap().iter().zip(case["biases"].as_array().unwrap()) {
-            params.extend(to_f32(&flatten(w)));
-            params.extend(to_f32(&flatten(b)));
-        }
-        let input = to_f32(&flatten(&case["input"]));
-        let classes: Vec<usize>;
-        let values: Vec<f32>;
+    for case in &cases {
+        let (name, batch, loss) = (&case.name, case.batch, case.loss);
+        let spec = Spec::new(&case.layers);
+        let params = to_f32(&case.params);
+        let input = to_f32(&case.input);
+        let values = to_f32(&case.target_values);
         let target = if loss == Loss::SoftmaxCrossEntropy {
-            classes = case["target"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
-            Target::Classes(&classes)
+            Target::Classes(&case.target_classes)
         } else {
-            values = to_f32(&flatten(&case["target"]));
             Target::Values(&values)
         };
 
@@ -74,23 +52,20 @@ fn every_case_matches_pytorch() {
         spec.backward(&params, &input, batch, &mut workspace, &grad_output, &mut grads, Some(&mut grad_input)).unwrap();
 
         let mut errors = vec![
-            ("output", worst_error(&output, &flatten(&case["output"]))),
-            ("loss", rel_err(f64::from(loss_value), case["loss_value"].as_f64().unwrap(), 1e-12)),
-            ("grad_input", worst_error(&grad_input, &flatten(&case["grad_input"]))),
+            ("output", worst_error(&output, &case.output)),
+            ("loss", rel_err(f64::from(loss_value), case.loss_value, 1e-12)),
+            ("grad_input", worst_error(&grad_input, &case.grad_input)),
         ];
-        let mut offset = 0;
-        for (gw, gb) in case["grad_weights"].as_array().unwrap().iter().zip(case["grad_biases"].as_array().unwrap()) {
-            let (gw, gb) = (flatten(gw), flatten(gb));
-            errors.push(("grad_weights", worst_error(&grads[offset..offset + gw.len()], &gw)));
-            offset += gw.len();
-            errors.push(("grad_biases", worst_error(&grads[offset..offset + gb.len()], &gb)));
-            offset += gb.len();
+        for (offset, layer) in spec.layer_offsets() {
+            let weights = offset..offset + layer.weight_len();
+            let biases = offset + layer.weight_len()..offset + layer.param_len();
+            errors.push(("grad_weights", worst_error(&grads[weights.clone()], &case.grads[weights])));
+            errors.push(("grad_biases", worst_error(&grads[biases.clone()], &case.grads[biases])));
         }
-        assert_eq!(offset, grads.len(), "{name}: gradient layout");
 
         // The same loss and gradients through the fused entry point.
         let mut fused_grads = vec![0.0; spec.param_len()];
-        let batch_ref = embergrad::Batch::new(&input, target, batch);
+        let batch_ref = Batch::new(&input, target, batch);
         let fused_loss = spec.loss_and_gradients(&params, &mut fused_grads, &mut workspace, loss, &batch_ref).unwrap();
         assert_eq!(fused_loss, loss_value, "{name}: fused loss");
         assert_eq!(fused_grads, grads, "{name}: fused gradients");

@@ -47,81 +47,51 @@ pub trait Scalar:
     }
 }
 
-impl Scalar for f64 {
-    fn from_f64(value: f64) -> Self {
-        value
-    }
-    fn exp(self) -> Self {
-        libm::exp(self)
-    }
-    fn ln(self) -> Self {
-        libm::log(self)
-    }
-    fn sqrt(self) -> Self {
-        libm::sqrt(self)
-    }
-    fn tanh(self) -> Self {
-        libm::tanh(self)
-    }
-    fn powf(self, exponent: Self) -> Self {
-        libm::pow(self, exponent)
-    }
-    fn abs(self) -> Self {
-        libm::fabs(self)
-    }
-    fn select_gt(self, other: Self, a: Self, b: Self) -> Self {
-        if self > other {
-            a
-        } else {
-            b
+/// `f64` and `f32` differ only in which `libm` function each operation calls.
+macro_rules! scalar_float {
+    ($t:ty, $exp:path, $ln:path, $sqrt:path, $tanh:path, $pow:path, $abs:path) => {
+        impl Scalar for $t {
+            fn from_f64(value: f64) -> Self {
+                value as $t
+            }
+            fn exp(self) -> Self {
+                $exp(self)
+            }
+            fn ln(self) -> Self {
+                $ln(self)
+            }
+            fn sqrt(self) -> Self {
+                $sqrt(self)
+            }
+            fn tanh(self) -> Self {
+                $tanh(self)
+            }
+            fn powf(self, exponent: Self) -> Self {
+                $pow(self, exponent)
+            }
+            fn abs(self) -> Self {
+                $abs(self)
+            }
+            fn select_gt(self, other: Self, a: Self, b: Self) -> Self {
+                if self > other {
+                    a
+                } else {
+                    b
+                }
+            }
+            fn select_ge(self, other: Self, a: Self, b: Self) -> Self {
+                if self >= other {
+                    a
+                } else {
+                    b
+                }
+            }
         }
-    }
-    fn select_ge(self, other: Self, a: Self, b: Self) -> Self {
-        if self >= other {
-            a
-        } else {
-            b
-        }
-    }
+    };
 }
 
-impl Scalar for f32 {
-    fn from_f64(value: f64) -> Self {
-        value as f32
-    }
-    fn exp(self) -> Self {
-        libm::expf(self)
-    }
-    fn ln(self) -> Self {
-        libm::logf(self)
-    }
-    fn sqrt(self) -> Self {
-        libm::sqrtf(self)
-    }
-    fn tanh(self) -> Self {
-        libm::tanhf(self)
-    }
-    fn powf(self, exponent: Self) -> Self {
-        libm::powf(self, exponent)
-    }
-    fn abs(self) -> Self {
-        libm::fabsf(self)
-    }
-    fn select_gt(self, other: Self, a: Self, b: Self) -> Self {
-        if self > other {
-            a
-        } else {
-            b
-        }
-    }
-    fn select_ge(self, other: Self, a: Self, b: Self) -> Self {
-        if self >= other {
-            a
-        } else {
-            b
-        }
-    }
-}
+scalar_float!(f64, libm::exp, libm::log, libm::sqrt, libm::tanh, libm::pow, libm::fabs);
+scalar_float!(f32, libm::expf, libm::logf, libm::sqrtf, libm::tanhf, libm::powf, libm::fabsf);
 
 impl Scalar for f32x8 {
     fn from_f64(value: f64) -> Self {

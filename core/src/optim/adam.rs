@@ -33,8 +33,16 @@ pub struct Adam {
 
 impl Default for Adam {
     fn default() -> Self {
+        Adam::new(1e-3)
+    }
+}
+
+impl Adam {
+    /// PyTorch's `Adam` defaults with learning rate `lr` (a `const fn`, for `const` configs in
+    /// firmware).
+    pub const fn new(lr: f32) -> Self {
         Adam {
-            lr: 1e-3,
+            lr,
             beta1: 0.9,
             beta2: 0.999,
             eps: 1e-8,
@@ -43,9 +51,7 @@ impl Default for Adam {
             decoupled_weight_decay: false,
         }
     }
-}
 
-impl Adam {
     /// PyTorch's `AdamW` defaults: lr 1e-3, betas (0.9, 0.999), eps 1e-8, weight decay 1e-2.
     pub fn adamw() -> Self {
         Adam { weight_decay: 1e-2, decoupled_weight_decay: true, ..Adam::default() }

@@ -20,15 +20,7 @@ const FEATURES: usize = 4;
 /// Adam keeps two buffers (first and second moments) as long as the params, starting at zero.
 const ADAM_STATE: usize = embergrad::optim::Optimizer::Adam(ADAM).state_len(IRIS.param_len());
 const BATCH: usize = 8;
-const ADAM: Adam = Adam {
-    lr: 0.01,
-    beta1: 0.9,
-    beta2: 0.999,
-    eps: 1e-8,
-    weight_decay: 0.0,
-    amsgrad: false,
-    decoupled_weight_decay: false,
-};
+const ADAM: Adam = Adam::new(0.01);
 
 /// Bytes of every static buffer below, from the specs' `const fn`s: what RAM the networks
 /// need, to compare with the image's `.bss`.
