@@ -2,7 +2,7 @@
 # Builds the Cortex-M4F firmware (examples/firmware) with Debian's rustc-web and
 # -Zbuild-std=core, runs it under QEMU (mps2-an386), fails if it did not learn, and prints the
 # footprint: flash and RAM of the full firmware (XOR with SGD + iris with Adam), of the
-# XOR-only firmware, and of a baseline with the same start-up and printing but no embergrad.
+# XOR-only firmware, of XOR trained with SGD then Adam, and of a baseline with the same start-up and printing but no embergrad.
 # Also builds the core alone for thumbv7em-none-eabihf and thumbv6m-none-eabi (Cortex-M0: no
 # FPU, no atomic compare-and-swap) with every optional feature off.
 set -euo pipefail
@@ -30,7 +30,7 @@ sizes() { arm-none-eabi-size "$1" | awk 'NR == 2 { print $1, $2 + $3 }'; }
 
 cd "$root/examples/firmware"
 declare -A text ram
-for variant in full xor-only baseline; do
+for variant in full xor-only xor-sgd-adam baseline; do
   case $variant in
     full) features=() ;;
     *) features=(--features "$variant") ;;
@@ -46,11 +46,12 @@ done
 echo
 echo "Footprint (arm-none-eabi-size; flash = .vector_table + .text + .rodata, RAM = .data + .bss, plus the peak stack printed above):"
 printf '| build | flash bytes | static RAM bytes |\n|---|---:|---:|\n'
-for variant in full xor-only baseline; do
+for variant in full xor-only xor-sgd-adam baseline; do
   printf '| %s | %s | %s |\n' "$variant" "${text[$variant]}" "${ram[$variant]}"
 done
 echo "embergrad + training code, full (SGD and Adam, 2 networks, iris data 2,550 bytes included): $(( text[full] - text[baseline] )) bytes of flash"
 echo "embergrad + training code, XOR only (SGD): $(( text[xor-only] - text[baseline] )) bytes of flash"
+echo "embergrad + training code, one MLP with SGD and Adam: $(( text[xor-sgd-adam] - text[baseline] )) bytes of flash"
 
 echo "--- the core alone, no optional features, for Cortex-M4F and Cortex-M0"
 cd "$root/core"

@@ -62,6 +62,16 @@ pub fn run() -> bool {
     if cfg!(feature = "xor-only") {
         return xor;
     }
+    if cfg!(feature = "xor-sgd-adam") {
+        // The same 2-4-1 network trained once more, with Adam: one MLP, both optimizers.
+        return match train_xor_adam() {
+            Ok(mse) => xor && mse < 0.01,
+            Err(e) => {
+                hprintln!("xor (adam): error: {}", e);
+                false
+            }
+        };
+    }
     hprintln!("static buffers: iris {} bytes (of which workspace {})", IRIS_BYTES, 4 * IRIS.workspace_len(IRIS_TRAIN));
     let iris = match train_iris() {
         Ok(train_accuracy) => train_accuracy >= 0.9,
@@ -101,6 +111,28 @@ fn train_xor() -> Result<f32, Error> {
     let mse = Loss::Mse.evaluate(outputs, XOR_SAMPLES, 1, Target::Values(&TARGET), None)?;
     hprintln!("xor: final mse {}", mse);
     Ok(mse)
+}
+
+/// XOR again with Adam (lr 0.05), full batch, for the SGD + Adam footprint build.
+fn train_xor_adam() -> Result<f32, Error> {
+    const INPUT: [f32; XOR_SAMPLES * 2] = [0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0];
+    const TARGET: [f32; XOR_SAMPLES] = [0.0, 1.0, 1.0, 0.0];
+    const XOR_ADAM: Adam = Adam::new(0.05);
+    const STATE: usize = embergrad::optim::Optimizer::Adam(XOR_ADAM).state_len(XOR.param_len());
+    let params = singleton!(: [f32; XOR.param_len()] = [0.0; XOR.param_len()]).unwrap();
+    let grads = singleton!(: [f32; XOR.param_len()] = [0.0; XOR.param_len()]).unwrap();
+    let state = singleton!(: [f32; STATE] = [0.0; STATE]).unwrap();
+    let workspace = singleton!(: [f32; XOR.workspace_len(XOR_SAMPLES)] = [0.0; XOR.workspace_len(XOR_SAMPLES)]).unwrap();
+    init_params(&XOR, params, Init::XavierUniform, &mut Rng::new(42))?;
+    let batch = Batch::new(&INPUT, Target::Values(&TARGET), XOR_SAMPLES);
+    let mut steps = 0;
+    let mut loss = 0.0;
+    for _ in 0..2000 {
+        loss = XOR.loss_and_gradients(params, grads, workspace, Loss::Mse, &batch)?;
+        XOR_ADAM.step(&mut steps, params, grads, state)?;
+    }
+    hprintln!("xor (adam): mse {}", loss);
+    Ok(loss)
 }
 
 /// Decodes embedded little-endian f32 features and u8 labels (made by build.rs from the CSV
