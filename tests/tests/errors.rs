@@ -146,6 +146,14 @@ proptest! {
     }
 }
 
+/// Found by `random_shapes_never_panic_anywhere` in CI: zero classes with an empty output
+/// slice passed the length check and then panicked in `chunks_exact(0)`.
+#[test]
+fn accuracy_with_zero_classes_is_an_error() {
+    let err = accuracy(&[], 0, &[0, 1]).unwrap_err();
+    assert!(matches!(err, Error::InvalidHyperParameter { name: "classes", .. }), "{err}");
+}
+
 #[test]
 fn every_activation_propagates_nan() {
     for activation in Activation::ALL {
@@ -154,7 +162,7 @@ fn every_activation_propagates_nan() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 4096, ..ProptestConfig::default() })]
 
     /// Random sizes and buffer lengths thrown at the rest of the public API: each call returns
     /// an error or a value, never panics.
