@@ -244,3 +244,30 @@ fn state_sizes_are_const() {
         300
     );
 }
+
+/// Momentum and moment buffers of a parameter whose gradient becomes zero decay towards zero;
+/// they are flushed to zero instead of sinking into the (slow) subnormal range, and the
+/// parameter then stops moving.
+#[test]
+fn decaying_state_is_flushed_instead_of_going_subnormal() {
+    for optimizer in [
+        Optimizer::Adam(Adam::default()),
+        Optimizer::Sgd(Sgd { lr: 0.01, momentum: 0.9, ..Sgd::default() }),
+        Optimizer::RmsProp(RmsProp { momentum: 0.5, centered: true, ..RmsProp::default() }),
+    ] {
+        let mut params = vec![1.0f32; 19];
+        let mut state = vec![0.0; optimizer.state_len(params.len())];
+        let mut steps = 0;
+        optimizer.step(&mut steps, &mut params, &[1e-3; 19], &mut state).unwrap();
+        // Geometric decay passes through the whole subnormal range on its way to zero (for
+        // Adam's first moment around step 800): no step may leave a subnormal value behind.
+        for step in 0..3000 {
+            optimizer.step(&mut steps, &mut params, &[0.0; 19], &mut state).unwrap();
+            let subnormal = state.iter().any(|s| *s != 0.0 && s.abs() < f32::MIN_POSITIVE);
+            assert!(!subnormal, "{optimizer:?}: subnormal state after {step} steps");
+        }
+        let settled = params.clone();
+        optimizer.step(&mut steps, &mut params, &[0.0; 19], &mut state).unwrap();
+        assert_eq!(params, settled, "{optimizer:?}");
+    }
+}

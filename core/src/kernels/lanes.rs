@@ -22,6 +22,14 @@ pub trait Lanes:
     fn min(self, other: Self) -> Self;
     /// `self · a + b`, fused where the target has FMA.
     fn mul_add(self, a: Self, b: Self) -> Self;
+    /// Zero for subnormal values (|x| < `f32::MIN_POSITIVE`), `self` otherwise.
+    ///
+    /// Optimizer state that decays geometrically (a momentum or moment buffer of a parameter
+    /// whose gradient stays zero, like MNIST's border pixels) sinks into the subnormals, and
+    /// x86 cores take a slow microcode path for every subnormal operand: Adam's epochs on MNIST
+    /// ran 30% slower by epoch 2. Flushing those values changes nothing measurable (they are
+    /// below 1.2e-38) and keeps every step at full speed.
+    fn flush_subnormal(self) -> Self;
 }
 
 impl Lanes for f32 {
@@ -40,6 +48,14 @@ impl Lanes for f32 {
     #[inline(always)]
     fn min(self, other: Self) -> Self {
         f32::min(self, other)
+    }
+    #[inline(always)]
+    fn flush_subnormal(self) -> Self {
+        if self.abs() < f32::MIN_POSITIVE {
+            0.0
+        } else {
+            self
+        }
     }
     #[inline(always)]
     fn mul_add(self, a: Self, b: Self) -> Self {
@@ -75,6 +91,10 @@ impl Lanes for Vector {
     #[inline(always)]
     fn mul_add(self, a: Self, b: Self) -> Self {
         Vector::mul_add(self, a, b)
+    }
+    #[inline(always)]
+    fn flush_subnormal(self) -> Self {
+        self.abs().simd_lt(Vector::splat(f32::MIN_POSITIVE)).select(Vector::ZERO, self)
     }
 }
 

@@ -81,8 +81,8 @@ impl AdamRule {
         let c = &self.config;
         *p = *p * V::splat(self.decay_factor);
         let g = p.mul_add(V::splat(self.coupled_decay), g);
-        *m = m.mul_add(V::splat(c.beta1), g * V::splat(1.0 - c.beta1));
-        *v = v.mul_add(V::splat(c.beta2), g * g * V::splat(1.0 - c.beta2));
+        *m = m.mul_add(V::splat(c.beta1), g * V::splat(1.0 - c.beta1)).flush_subnormal();
+        *v = v.mul_add(V::splat(c.beta2), g * g * V::splat(1.0 - c.beta2)).flush_subnormal();
     }
 
     #[inline(always)]

@@ -43,10 +43,10 @@ fn rms_apply<V: Lanes>(c: &RmsProp, lr: f32, p: &mut V, g: V, sq: &mut V, buf: O
     let g = p.mul_add(V::splat(c.weight_decay), g);
     let keep = V::splat(c.alpha);
     let mix = V::splat(1.0 - c.alpha);
-    *sq = sq.mul_add(keep, g * g * mix);
+    *sq = sq.mul_add(keep, g * g * mix).flush_subnormal();
     let second_moment = match avg_g {
         Some(avg_g) => {
-            *avg_g = avg_g.mul_add(keep, g * mix);
+            *avg_g = avg_g.mul_add(keep, g * mix).flush_subnormal();
             *sq - *avg_g * *avg_g
         }
         None => *sq,
@@ -54,7 +54,7 @@ fn rms_apply<V: Lanes>(c: &RmsProp, lr: f32, p: &mut V, g: V, sq: &mut V, buf: O
     let step = g / (second_moment.sqrt() + V::splat(c.eps));
     let direction = match buf {
         Some(buf) => {
-            *buf = buf.mul_add(V::splat(c.momentum), step);
+            *buf = buf.mul_add(V::splat(c.momentum), step).flush_subnormal();
             *buf
         }
         None => step,

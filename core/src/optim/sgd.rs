@@ -72,7 +72,8 @@ impl ElementUpdate<1> for MomentumRule {
     fn apply<V: Lanes>(&self, p: &mut V, g: V, [buf]: &mut [V; 1]) {
         let c = &self.config;
         let g = p.mul_add(V::splat(c.weight_decay), g);
-        *buf = if self.first_step { g } else { buf.mul_add(V::splat(c.momentum), g * V::splat(1.0 - c.dampening)) };
+        *buf = if self.first_step { g } else { buf.mul_add(V::splat(c.momentum), g * V::splat(1.0 - c.dampening)) }
+            .flush_subnormal();
         let direction = if c.nesterov { buf.mul_add(V::splat(c.momentum), g) } else { *buf };
         *p = direction.mul_add(V::splat(-self.lr), *p);
     }
