@@ -65,6 +65,7 @@ pub fn activation_f64(activation: Activation, z: f64) -> f64 {
         }
         Activation::Sigmoid => 1.0 / (1.0 + (-z).exp()),
         Activation::Tanh => z.tanh(),
+        Activation::Custom(c) => panic!("no f64 reference for the custom activation `{}`", c.name()),
     }
 }
 

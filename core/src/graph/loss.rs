@@ -53,6 +53,25 @@ impl SampleLoss for Huber {
 
 const LANES: usize = 8;
 
+/// Evaluates an activation written as a tape expression for eight values: returns `f(z)` and
+/// `f'(z)` from one forward and one backward pass on a small stack tape (64 nodes). The
+/// function to give [`crate::CustomActivation::new`]; a NaN result marks an expression that
+/// needs more than 64 nodes or fails.
+pub fn eval_activation<F>(z: f32x8, build: F) -> (f32x8, f32x8)
+where
+    F: FnOnce(&mut Tape<f32x8, SliceStore<'_, f32x8>>, NodeId) -> Result<NodeId>,
+{
+    let mut slots = [Node::<f32x8>::EMPTY; 64];
+    let mut tape = Tape::new(SliceStore::new(&mut slots));
+    let evaluated = (|| {
+        let input = tape.input(z)?;
+        let output = build(&mut tape, input)?;
+        tape.backward(output)?;
+        Ok::<_, Error>((tape.value(output)?, tape.grad(input)?))
+    })();
+    evaluated.unwrap_or((f32x8::splat(f32::NAN), f32x8::splat(f32::NAN)))
+}
+
 /// Mean over the batch of `loss`'s per-sample value for `output` (`[batch, width]`) against
 /// `target`, and, when `grad` is given, dMean/dOutput into it (same shape), ready for
 /// [`crate::Spec::backward`].

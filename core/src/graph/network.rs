@@ -86,6 +86,12 @@ pub fn build_network<T: Scalar, S: NodeStore<T>>(
                 Activation::LeakyRelu => tape.max(zk, tape.node(scaled_start + k)?)?,
                 Activation::Sigmoid => tape.sigmoid(zk)?,
                 Activation::Tanh => tape.tanh(zk)?,
+                Activation::Custom(_) => {
+                    return Err(crate::Error::InvalidSpec {
+                        layer: 0,
+                        reason: "build_network cannot rebuild a custom activation (it is f32x8 code)",
+                    })
+                }
             };
         }
         previous_start = outputs_start;

@@ -108,6 +108,12 @@ pub fn save(spec: &Spec<'_>, params: &[f32], checkpoint: Option<Checkpoint<'_>>,
         c.optimizer.validate()?;
         check_len("optimizer state", c.optimizer.state_len(params.len()), c.state.len())?;
     }
+    if spec.layers().iter().any(|l| l.activation.stores_derivative()) {
+        return Err(Error::ModelFile {
+            reason: "a custom activation is code and cannot be stored in a model file",
+            offset: 0,
+        });
+    }
     let len = encoded_len(spec, checkpoint.as_ref().map(|c| c.state.len()));
     check_min_len("output", len, out.len())?;
     let mut w = Writer { out: &mut out[..len], pos: 0 };

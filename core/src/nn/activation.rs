@@ -9,6 +9,71 @@ use crate::kernels;
 /// Slope of [`Activation::LeakyRelu`] for negative inputs (PyTorch's default).
 pub const LEAKY_RELU_SLOPE: f32 = 0.01;
 
+/// A user-defined activation: `eval` returns `f(z)` and `f'(z)` for eight values at once.
+///
+/// Write the expression once on a tape with [`crate::graph::eval_activation`], which gives
+/// both from one forward and one backward pass:
+///
+/// ```
+/// use embergrad::graph::{eval_activation, f32x8};
+/// use embergrad::{Activation, CustomActivation, LayerSpec};
+/// fn swish(z: f32x8) -> (f32x8, f32x8) {
+///     eval_activation(z, |tape, z| {
+///         let s = tape.sigmoid(z)?;
+///         tape.mul(z, s)
+///     })
+/// }
+/// const SWISH: Activation = Activation::Custom(CustomActivation::new("swish", swish));
+/// let layer = LayerSpec::new(4, 8, SWISH);
+/// assert_eq!(layer.activation.name(), "swish");
+/// ```
+///
+/// A layer with a custom activation stores `f'(z)` beside its outputs during the forward pass
+/// (`batch × outputs` more workspace), since `f'` cannot in general be recovered from `f(z)`.
+/// Custom activations cannot be written to model files (they are code, not data).
+#[derive(Clone, Copy, Debug)]
+pub struct CustomActivation {
+    name: &'static str,
+    eval: fn(wide::f32x8) -> (wide::f32x8, wide::f32x8),
+}
+
+impl CustomActivation {
+    /// A custom activation called `name` (its identity: two with the same name are equal).
+    pub const fn new(name: &'static str, eval: fn(wide::f32x8) -> (wide::f32x8, wide::f32x8)) -> Self {
+        CustomActivation { name, eval }
+    }
+
+    /// The name given to [`CustomActivation::new`].
+    pub const fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// `f(z)` into `values` in place and `f'(z)` into `derivatives`, eight at a time.
+    pub fn apply(&self, values: &mut [f32], derivatives: &mut [f32]) {
+        for (v, d) in values.chunks_mut(8).zip(derivatives.chunks_mut(8)) {
+            let mut lanes = [0.0f32; 8];
+            lanes[..v.len()].copy_from_slice(v);
+            let (y, dy) = (self.eval)(wide::f32x8::from(lanes));
+            v.copy_from_slice(&y.to_array()[..v.len()]);
+            d.copy_from_slice(&dy.to_array()[..v.len()]);
+        }
+    }
+}
+
+impl PartialEq for CustomActivation {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for CustomActivation {}
+
+impl core::hash::Hash for CustomActivation {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.name.hash(state);
+    }
+}
+
 /// The activation applied after a dense layer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Activation {
@@ -22,10 +87,12 @@ pub enum Activation {
     Sigmoid,
     /// `f(z) = tanh(z)`.
     Tanh,
+    /// A user-defined activation (see [`CustomActivation`]).
+    Custom(CustomActivation),
 }
 
 impl Activation {
-    /// Every activation, in a fixed order (useful for tests and parsers).
+    /// Every built-in activation, in a fixed order (useful for tests and parsers).
     pub const ALL: [Activation; 5] =
         [Activation::Identity, Activation::Relu, Activation::LeakyRelu, Activation::Sigmoid, Activation::Tanh];
 
@@ -37,7 +104,13 @@ impl Activation {
             Activation::LeakyRelu => "leaky_relu",
             Activation::Sigmoid => "sigmoid",
             Activation::Tanh => "tanh",
+            Activation::Custom(c) => c.name,
         }
+    }
+
+    /// Whether the layer stores `f'(z)` beside its outputs (custom activations do).
+    pub const fn stores_derivative(self) -> bool {
+        matches!(self, Activation::Custom(_))
     }
 
     /// Parses a name as returned by [`Activation::name`].
@@ -67,10 +140,12 @@ impl Activation {
             }
             Activation::Sigmoid => sigmoid(z),
             Activation::Tanh => libm::tanhf(z),
+            Activation::Custom(c) => (c.eval)(wide::f32x8::splat(z)).0.to_array()[0],
         }
     }
 
-    /// `f'(z)` expressed through the output `y = f(z)`.
+    /// `f'(z)` expressed through the output `y = f(z)`; NaN for a custom activation, whose
+    /// derivative is stored during the forward pass instead.
     #[inline]
     pub fn derivative_from_output(self, y: f32) -> f32 {
         match self {
@@ -92,13 +167,21 @@ impl Activation {
             }
             Activation::Sigmoid => y * (1.0 - y),
             Activation::Tanh => 1.0 - y * y,
+            Activation::Custom(_) => f32::NAN,
         }
     }
 
     /// Applies the activation in place to every element (SIMD kernels; see
-    /// [`crate::kernels`]).
+    /// [`crate::kernels`]). A custom activation also needs room for its derivatives: use
+    /// [`CustomActivation::apply`]; here its derivatives are computed and dropped.
     pub fn apply_slice(self, values: &mut [f32]) {
         match self {
+            Activation::Custom(c) => {
+                let mut scratch = [0.0f32; 8];
+                for chunk in values.chunks_mut(8) {
+                    c.apply(chunk, &mut scratch[..chunk.len()]);
+                }
+            }
             Activation::Identity => {}
             Activation::Relu => kernels::relu_slice(values),
             Activation::LeakyRelu => kernels::leaky_relu_slice(values, LEAKY_RELU_SLOPE),
@@ -107,9 +190,15 @@ impl Activation {
         }
     }
 
-    /// Multiplies each gradient by `f'` at the matching output: turns dE/dy into dE/dz.
+    /// Multiplies each gradient by `f'` at the matching output: turns dE/dy into dE/dz. For a
+    /// custom activation `outputs` must be the derivatives it stored in the forward pass.
     pub fn backprop_slice(self, outputs: &[f32], grads: &mut [f32]) {
         match self {
+            Activation::Custom(_) => {
+                for (g, d) in grads.iter_mut().zip(outputs) {
+                    *g *= d;
+                }
+            }
             Activation::Identity => {}
             Activation::Relu => kernels::relu_backward(outputs, grads),
             Activation::LeakyRelu => kernels::leaky_relu_backward(outputs, grads, LEAKY_RELU_SLOPE),

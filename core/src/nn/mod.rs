@@ -8,7 +8,7 @@ mod metrics;
 mod network;
 mod spec;
 
-pub use activation::{sigmoid, Activation, LEAKY_RELU_SLOPE};
+pub use activation::{sigmoid, Activation, CustomActivation, LEAKY_RELU_SLOPE};
 pub use loss::{Loss, Target};
 pub use metrics::{accuracy, argmax, binary_accuracy};
 pub use network::Batch;

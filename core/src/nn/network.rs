@@ -2,6 +2,7 @@
 
 use crate::error::{check_len, check_min_len, Error, Result};
 use crate::kernels::{axpy, matmul_a_b, matmul_a_bt_bias, matmul_at_b};
+use crate::nn::activation::Activation;
 use crate::nn::loss::{Loss, Target};
 use crate::nn::spec::Spec;
 
@@ -40,7 +41,7 @@ impl<'a> Spec<'a> {
         let activations_len = batch * self.activation_len_per_sample();
         let (activations, packing) = workspace.split_at_mut(activations_len);
         self.forward_unchecked(params, input, batch, activations, packing);
-        Ok(&workspace[activations_len - batch * self.outputs()..activations_len])
+        Ok(&workspace[self.output_range(batch)])
     }
 
     /// Back-propagates `grad_output` (dE/dOutput, `[batch, outputs]`) through the network and
@@ -89,7 +90,7 @@ impl<'a> Spec<'a> {
         let (activations, mut buffers) = self.split_workspace(workspace, batch.size);
         self.forward_unchecked(params, batch.input, batch.size, activations, buffers.packing);
         let output_len = batch.size * self.outputs();
-        let output = &activations[activations.len() - output_len..];
+        let output = &activations[self.output_range(batch.size)];
         let loss_grad = &mut buffers.delta[..output_len];
         let value = loss.evaluate(output, batch.size, self.outputs(), batch.target, Some(loss_grad))?;
         self.backward_unchecked(params, batch.input, batch.size, activations, &mut buffers, grads, None);
@@ -116,6 +117,13 @@ impl<'a> Spec<'a> {
         check_min_len("workspace", needed, workspace)
     }
 
+    /// Where the network's outputs sit in the workspace: the last layer's slot.
+    fn output_range(&self, batch: usize) -> core::ops::Range<usize> {
+        let end = batch * self.activation_len_per_sample();
+        let last = self.layers().last().map_or(0, |l| batch * l.slot_len_per_sample());
+        end - last..end - last + batch * self.outputs()
+    }
+
     /// Splits a (checked) workspace into the activations and the backward buffers.
     fn split_workspace<'w>(&self, workspace: &'w mut [f32], batch: usize) -> (&'w mut [f32], BackwardBuffers<'w>) {
         let delta_len = batch * self.max_width();
@@ -135,15 +143,24 @@ impl<'a> Spec<'a> {
         activations: &mut [f32],
         packing: &mut [f32],
     ) {
+        // Each layer's slot: its outputs, then (custom activations) its stored derivatives.
         let mut filled = 0;
+        let mut input_start = None; // None: the layer reads the batch's input
         for (offset, layer) in self.layer_offsets() {
             let (weights, biases) = params[offset..offset + layer.param_len()].split_at(layer.weight_len());
             let (previous, rest) = activations.split_at_mut(filled);
-            let x = if filled == 0 { input } else { &previous[filled - batch * layer.inputs..] };
-            let y = &mut rest[..batch * layer.outputs];
+            let x = match input_start {
+                None => input,
+                Some(start) => &previous[start..start + batch * layer.inputs],
+            };
+            let (y, rest) = rest.split_at_mut(batch * layer.outputs);
             matmul_a_bt_bias(x, weights, biases, y, batch, layer.inputs, layer.outputs, packing);
-            layer.activation.apply_slice(y);
-            filled += y.len();
+            match layer.activation {
+                Activation::Custom(custom) => custom.apply(y, &mut rest[..y.len()]),
+                activation => activation.apply_slice(y),
+            }
+            input_start = Some(filled);
+            filled += batch * layer.slot_len_per_sample();
         }
     }
 
@@ -160,23 +177,31 @@ impl<'a> Spec<'a> {
         grads: &mut [f32],
         grad_input: Option<&mut [f32]>,
     ) {
-        let mut activation_end = activations.len();
+        let mut slot_end = activations.len();
         let mut param_end = params.len();
         for (index, layer) in self.layers().iter().enumerate().rev() {
-            let activation_start = activation_end - batch * layer.outputs;
+            let slot_start = slot_end - batch * layer.slot_len_per_sample();
             let param_start = param_end - layer.param_len();
-            let y = &activations[activation_start..activation_end];
+            let out_len = batch * layer.outputs;
+            // What f' is computed from: the outputs, or the derivatives a custom activation stored.
+            let derivative_source = if layer.activation.stores_derivative() {
+                &activations[slot_start + out_len..slot_start + 2 * out_len]
+            } else {
+                &activations[slot_start..slot_start + out_len]
+            };
             let x = if index == 0 {
                 input
             } else {
-                &activations[activation_start - batch * layer.inputs..activation_start]
+                let previous = &self.layers()[index - 1];
+                let previous_start = slot_start - batch * previous.slot_len_per_sample();
+                &activations[previous_start..previous_start + batch * layer.inputs]
             };
             let weights = &params[param_start..param_start + layer.weight_len()];
             let (grad_weights, grad_biases) = grads[param_start..param_end].split_at_mut(layer.weight_len());
 
-            // dE/dz = dE/dy · f'(y)
-            let dz = &mut buffers.delta[..y.len()];
-            layer.activation.backprop_slice(y, dz);
+            // dE/dz = dE/dy · f'
+            let dz = &mut buffers.delta[..out_len];
+            layer.activation.backprop_slice(derivative_source, dz);
             // dE/dW = dZᵀ·X and dE/db = column sums of dZ
             matmul_at_b(dz, x, grad_weights, batch, layer.outputs, layer.inputs, buffers.packing);
             grad_biases.fill(0.0);
@@ -189,7 +214,7 @@ impl<'a> Spec<'a> {
                 matmul_a_b(dz, weights, dx, batch, layer.outputs, layer.inputs, buffers.packing);
                 core::mem::swap(&mut buffers.delta, &mut buffers.next_delta);
             }
-            activation_end = activation_start;
+            slot_end = slot_start;
             param_end = param_start;
         }
         if let Some(grad_input) = grad_input {

@@ -31,6 +31,16 @@ impl LayerSpec {
     pub const fn param_len(&self) -> usize {
         self.weight_len() + self.outputs
     }
+
+    /// Workspace values per sample for this layer's activations: its outputs, then (custom
+    /// activations only) the derivatives stored for the backward pass.
+    pub const fn slot_len_per_sample(&self) -> usize {
+        if self.activation.stores_derivative() {
+            2 * self.outputs
+        } else {
+            self.outputs
+        }
+    }
 }
 
 /// A network: dense layers applied in order. Holds no numbers, only shapes, so it can be a
@@ -102,12 +112,13 @@ impl<'a> Spec<'a> {
         total
     }
 
-    /// Sum of every layer's output width: the activations stored per sample.
+    /// The activations stored per sample: every layer's outputs, and for layers with a custom
+    /// activation also its derivatives.
     pub const fn activation_len_per_sample(&self) -> usize {
         let mut total = 0;
         let mut i = 0;
         while i < self.layers.len() {
-            total += self.layers[i].outputs;
+            total += self.layers[i].slot_len_per_sample();
             i += 1;
         }
         total
