@@ -51,7 +51,9 @@ impl Lanes for f32 {
     }
     #[inline(always)]
     fn flush_subnormal(self) -> Self {
-        if self.abs() < f32::MIN_POSITIVE {
+        // Only where the SIMD path has a slow case for subnormals; a scalar FPU (Cortex-M4F)
+        // handles them at full speed, so there the values stay exactly PyTorch's.
+        if HAS_SIMD && self.abs() < f32::MIN_POSITIVE {
             0.0
         } else {
             self
@@ -94,7 +96,11 @@ impl Lanes for Vector {
     }
     #[inline(always)]
     fn flush_subnormal(self) -> Self {
-        self.abs().simd_lt(Vector::splat(f32::MIN_POSITIVE)).select(Vector::ZERO, self)
+        if HAS_SIMD {
+            self.abs().simd_lt(Vector::splat(f32::MIN_POSITIVE)).select(Vector::ZERO, self)
+        } else {
+            self
+        }
     }
 }
 
