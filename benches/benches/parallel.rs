@@ -5,7 +5,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use embergrad::optim::{Adam, Optimizer, Sgd};
-use embergrad::{Batch, Loss, Spec, Target};
+use embergrad::{Loss, Spec};
 use embergrad_benches::classification;
 use embergrad_std::parallel::ShardedGradients;
 
@@ -14,7 +14,6 @@ const SHARDS: usize = 2;
 fn workload(c: &mut Criterion, name: &str, w: u64, widths: &[usize], batch: usize, optimizer: Optimizer) {
     let work = classification(w, widths, batch * 4);
     let spec = Spec::new(&work.layers);
-    let inputs = widths[0];
     let mut group = c.benchmark_group(name);
     group.throughput(Throughput::Elements(batch as u64));
     group.sample_size(10);
@@ -28,12 +27,7 @@ fn workload(c: &mut Criterion, name: &str, w: u64, widths: &[usize], batch: usiz
         group.bench_function(format!("{threads}-threads"), |b| {
             b.iter(|| {
                 pool.install(|| {
-                    let start = (steps as usize % 4) * batch;
-                    let minibatch = Batch::new(
-                        &work.inputs[start * inputs..(start + batch) * inputs],
-                        Target::Classes(&work.labels[start..start + batch]),
-                        batch,
-                    );
+                    let minibatch = work.minibatch(steps, batch);
                     sharded
                         .loss_and_gradients(&spec, &params, &mut grads, Loss::SoftmaxCrossEntropy, &minibatch)
                         .unwrap();

@@ -32,18 +32,12 @@ fn classification_step(
     let mut state = vec![0.0; optimizer.state_len(params.len())];
     optimizer.init_state(&mut state).unwrap();
     let mut steps = 0;
-    let inputs = widths[0];
     let mut group = c.benchmark_group(group_name);
     group.throughput(Throughput::Elements(batch as u64));
     group.sample_size(20);
     group.bench_function(format!("{}-step-batch{batch}", optimizer.name()), |b| {
         b.iter(|| {
-            let start = (steps as usize % BATCHES) * batch;
-            let minibatch = Batch::new(
-                &work.inputs[start * inputs..(start + batch) * inputs],
-                Target::Classes(&work.labels[start..start + batch]),
-                batch,
-            );
+            let minibatch = work.minibatch(steps, batch);
             spec.loss_and_gradients(&params, &mut grads, &mut workspace, Loss::SoftmaxCrossEntropy, &minibatch)
                 .unwrap();
             optimizer.step(&mut steps, &mut params, &grads, &mut state).unwrap();

@@ -3,7 +3,7 @@
 #![forbid(unsafe_code)]
 
 use criterion::{Criterion, Throughput};
-use embergrad::{Activation, LayerSpec};
+use embergrad::{Activation, Batch, LayerSpec, Target};
 use std::hint::black_box;
 
 const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;
@@ -30,6 +30,20 @@ pub struct Workload {
     pub inputs: Vec<f32>,
     /// One class per sample.
     pub labels: Vec<usize>,
+}
+
+impl Workload {
+    /// Minibatch number `step` (cycling over the samples) of `size` samples.
+    pub fn minibatch(&self, step: u64, size: usize) -> Batch<'_> {
+        let count = self.labels.len() / size;
+        let start = (step as usize % count) * size;
+        let inputs = self.layers[0].inputs;
+        Batch::new(
+            &self.inputs[start * inputs..(start + size) * inputs],
+            Target::Classes(&self.labels[start..start + size]),
+            size,
+        )
+    }
 }
 
 /// Workload `w` (1 = W1, 3 = W3) with `samples` samples through a ReLU MLP of `widths`.
