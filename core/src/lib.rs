@@ -55,7 +55,9 @@ mod owned;
 
 pub use error::{Error, Result};
 pub use init::{init_params, Init, Rng};
-pub use nn::{accuracy, argmax, binary_accuracy, Activation, Batch, CustomActivation, LayerSpec, Loss, Spec, Target};
+#[cfg(feature = "custom-activations")]
+pub use nn::CustomActivation;
+pub use nn::{accuracy, argmax, binary_accuracy, Activation, Batch, LayerSpec, Loss, Spec, Target};
 pub use optim::{sgd_step, Optimizer};
 #[cfg(feature = "alloc")]
 pub use owned::{Mlp, OptimizerState};

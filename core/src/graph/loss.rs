@@ -53,10 +53,12 @@ impl SampleLoss for Huber {
 
 const LANES: usize = 8;
 
-/// Evaluates an activation written as a tape expression for eight values: returns `f(z)` and
+/// Evaluates an activation written as a tape expression for eight values (feature
+/// `custom-activations`): returns `f(z)` and
 /// `f'(z)` from one forward and one backward pass on a small stack tape (64 nodes). The
 /// function to give [`crate::CustomActivation::new`]; a NaN result marks an expression that
 /// needs more than 64 nodes or fails.
+#[cfg(feature = "custom-activations")]
 pub fn eval_activation<F>(z: f32x8, build: F) -> (f32x8, f32x8)
 where
     F: FnOnce(&mut Tape<f32x8, SliceStore<'_, f32x8>>, NodeId) -> Result<NodeId>,

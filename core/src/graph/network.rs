@@ -86,6 +86,7 @@ pub fn build_network<T: Scalar, S: NodeStore<T>>(
                 Activation::LeakyRelu => tape.max(zk, tape.node(scaled_start + k)?)?,
                 Activation::Sigmoid => tape.sigmoid(zk)?,
                 Activation::Tanh => tape.tanh(zk)?,
+                #[cfg(feature = "custom-activations")]
                 Activation::Custom(_) => {
                     return Err(crate::Error::InvalidSpec {
                         layer: 0,

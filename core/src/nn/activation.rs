@@ -9,7 +9,7 @@ use crate::kernels;
 /// Slope of [`Activation::LeakyRelu`] for negative inputs (PyTorch's default).
 pub const LEAKY_RELU_SLOPE: f32 = 0.01;
 
-/// A user-defined activation: `eval` returns `f(z)` and `f'(z)` for eight values at once.
+/// A user-defined activation (feature `custom-activations`): `eval` returns `f(z)` and `f'(z)` for eight values at once.
 ///
 /// Write the expression once on a tape with [`crate::graph::eval_activation`], which gives
 /// both from one forward and one backward pass:
@@ -31,12 +31,14 @@ pub const LEAKY_RELU_SLOPE: f32 = 0.01;
 /// A layer with a custom activation stores `f'(z)` beside its outputs during the forward pass
 /// (`batch × outputs` more workspace), since `f'` cannot in general be recovered from `f(z)`.
 /// Custom activations cannot be written to model files (they are code, not data).
+#[cfg(feature = "custom-activations")]
 #[derive(Clone, Copy, Debug)]
 pub struct CustomActivation {
     name: &'static str,
     eval: fn(wide::f32x8) -> (wide::f32x8, wide::f32x8),
 }
 
+#[cfg(feature = "custom-activations")]
 impl CustomActivation {
     /// A custom activation called `name` (its identity: two with the same name are equal).
     pub const fn new(name: &'static str, eval: fn(wide::f32x8) -> (wide::f32x8, wide::f32x8)) -> Self {
@@ -60,14 +62,17 @@ impl CustomActivation {
     }
 }
 
+#[cfg(feature = "custom-activations")]
 impl PartialEq for CustomActivation {
     fn eq(&self, other: &Self) -> bool {
         self.name == other.name
     }
 }
 
+#[cfg(feature = "custom-activations")]
 impl Eq for CustomActivation {}
 
+#[cfg(feature = "custom-activations")]
 impl core::hash::Hash for CustomActivation {
     fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
         self.name.hash(state);
@@ -87,7 +92,8 @@ pub enum Activation {
     Sigmoid,
     /// `f(z) = tanh(z)`.
     Tanh,
-    /// A user-defined activation (see [`CustomActivation`]).
+    /// A user-defined activation (see [`CustomActivation`]; feature `custom-activations`).
+    #[cfg(feature = "custom-activations")]
     Custom(CustomActivation),
 }
 
@@ -104,13 +110,17 @@ impl Activation {
             Activation::LeakyRelu => "leaky_relu",
             Activation::Sigmoid => "sigmoid",
             Activation::Tanh => "tanh",
+            #[cfg(feature = "custom-activations")]
             Activation::Custom(c) => c.name,
         }
     }
 
     /// Whether the layer stores `f'(z)` beside its outputs (custom activations do).
     pub const fn stores_derivative(self) -> bool {
-        matches!(self, Activation::Custom(_))
+        #[cfg(feature = "custom-activations")]
+        return matches!(self, Activation::Custom(_));
+        #[cfg(not(feature = "custom-activations"))]
+        false
     }
 
     /// Parses a name as returned by [`Activation::name`].
@@ -140,6 +150,7 @@ impl Activation {
             }
             Activation::Sigmoid => sigmoid(z),
             Activation::Tanh => libm::tanhf(z),
+            #[cfg(feature = "custom-activations")]
             Activation::Custom(c) => (c.eval)(wide::f32x8::splat(z)).0.to_array()[0],
         }
     }
@@ -167,6 +178,7 @@ impl Activation {
             }
             Activation::Sigmoid => y * (1.0 - y),
             Activation::Tanh => 1.0 - y * y,
+            #[cfg(feature = "custom-activations")]
             Activation::Custom(_) => f32::NAN,
         }
     }
@@ -176,6 +188,7 @@ impl Activation {
     /// [`CustomActivation::apply`]; here its derivatives are computed and dropped.
     pub fn apply_slice(self, values: &mut [f32]) {
         match self {
+            #[cfg(feature = "custom-activations")]
             Activation::Custom(c) => {
                 let mut scratch = [0.0f32; 8];
                 for chunk in values.chunks_mut(8) {
@@ -190,10 +203,24 @@ impl Activation {
         }
     }
 
+    /// The forward pass's activation step: in place over `values`, and for a custom
+    /// activation its derivatives into `derivative_slot` (the space after the layer's outputs).
+    pub(crate) fn apply_forward(self, values: &mut [f32], derivative_slot: &mut [f32]) {
+        match self {
+            #[cfg(feature = "custom-activations")]
+            Activation::Custom(custom) => custom.apply(values, &mut derivative_slot[..values.len()]),
+            activation => {
+                let _ = derivative_slot;
+                activation.apply_slice(values)
+            }
+        }
+    }
+
     /// Multiplies each gradient by `f'` at the matching output: turns dE/dy into dE/dz. For a
     /// custom activation `outputs` must be the derivatives it stored in the forward pass.
     pub fn backprop_slice(self, outputs: &[f32], grads: &mut [f32]) {
         match self {
+            #[cfg(feature = "custom-activations")]
             Activation::Custom(_) => {
                 for (g, d) in grads.iter_mut().zip(outputs) {
                     *g *= d;

@@ -8,7 +8,9 @@ mod metrics;
 mod network;
 mod spec;
 
-pub use activation::{sigmoid, Activation, CustomActivation, LEAKY_RELU_SLOPE};
+#[cfg(feature = "custom-activations")]
+pub use activation::CustomActivation;
+pub use activation::{sigmoid, Activation, LEAKY_RELU_SLOPE};
 pub use loss::{Loss, Target};
 pub use metrics::{accuracy, argmax, binary_accuracy};
 pub use network::Batch;

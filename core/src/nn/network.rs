@@ -2,7 +2,6 @@
 
 use crate::error::{check_len, check_min_len, Error, Result};
 use crate::kernels::{axpy, matmul_a_b, matmul_a_bt_bias, matmul_at_b};
-use crate::nn::activation::Activation;
 use crate::nn::loss::{Loss, Target};
 use crate::nn::spec::Spec;
 
@@ -153,12 +152,9 @@ impl<'a> Spec<'a> {
                 None => input,
                 Some(start) => &previous[start..start + batch * layer.inputs],
             };
-            let (y, rest) = rest.split_at_mut(batch * layer.outputs);
+            let (y, derivative_slot) = rest.split_at_mut(batch * layer.outputs);
             matmul_a_bt_bias(x, weights, biases, y, batch, layer.inputs, layer.outputs, packing);
-            match layer.activation {
-                Activation::Custom(custom) => custom.apply(y, &mut rest[..y.len()]),
-                activation => activation.apply_slice(y),
-            }
+            layer.activation.apply_forward(y, derivative_slot);
             input_start = Some(filled);
             filled += batch * layer.slot_len_per_sample();
         }
