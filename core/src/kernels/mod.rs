@@ -1,6 +1,6 @@
 //! SIMD building blocks on plain slices. Only this module knows about `wide`.
 //!
-//! Every kernel has a plain scalar twin in [`reference`], kept for tests: the optimized kernel
+//! Every kernel has a plain scalar twin in [`mod@reference`], kept for tests: the optimized kernel
 //! must agree with it (up to floating-point reassociation) for every shape.
 //!
 //! Kernels take slices whose lengths the caller (the `nn` and `optim` modules) has already
