@@ -148,6 +148,9 @@ impl Optimizer {
         Ok(())
     }
 
+    // `step` and `step_with_lr` repeat the `Step` trait's methods as inherent ones so that the
+    // common case, `Optimizer::step`, works without importing the trait; they only delegate.
+
     /// One step with the configured learning rate; see [`Optimizer::step_with_lr`].
     pub fn step(&self, steps: &mut u64, params: &mut [f32], grads: &[f32], state: &mut [f32]) -> Result<()> {
         Step::step(self, steps, params, grads, state)
