@@ -11,10 +11,9 @@
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use embergrad::optim::{Adam, Optimizer, Sgd};
 use embergrad::{Activation, Batch, LayerSpec, Loss, Spec, Target};
-use embergrad_benches::{classification, uniform};
+use embergrad_benches::{uniform, ClassificationStep};
 
-/// Times one training step (forward, loss, backward, optimizer) of a classification workload
-/// on rotating minibatches of `batch` samples.
+/// Times one training step of a classification workload (see [`ClassificationStep`]).
 fn classification_step(
     c: &mut Criterion,
     group_name: &str,
@@ -23,26 +22,12 @@ fn classification_step(
     batch: usize,
     optimizer: Optimizer,
 ) {
-    const BATCHES: usize = 8;
-    let work = classification(w, widths, batch * BATCHES);
-    let spec = Spec::new(&work.layers);
-    let mut params = work.params.clone();
-    let mut grads = vec![0.0; spec.param_len()];
-    let mut workspace = vec![0.0; spec.workspace_len(batch)];
-    let mut state = vec![0.0; optimizer.state_len(params.len())];
-    optimizer.init_state(&mut state).unwrap();
-    let mut steps = 0;
+    let name = format!("{}-step-batch{batch}", optimizer.name());
+    let mut step = ClassificationStep::new(w, widths, batch, optimizer);
     let mut group = c.benchmark_group(group_name);
     group.throughput(Throughput::Elements(batch as u64));
     group.sample_size(20);
-    group.bench_function(format!("{}-step-batch{batch}", optimizer.name()), |b| {
-        b.iter(|| {
-            let minibatch = work.minibatch(steps, batch);
-            spec.loss_and_gradients(&params, &mut grads, &mut workspace, Loss::SoftmaxCrossEntropy, &minibatch)
-                .unwrap();
-            optimizer.step(&mut steps, &mut params, &grads, &mut state).unwrap();
-        })
-    });
+    group.bench_function(name, |b| b.iter(|| step.run()));
     group.finish();
 }
 

@@ -3,8 +3,10 @@
 #![forbid(unsafe_code)]
 
 use criterion::{Criterion, Throughput};
-use embergrad::{Activation, Batch, LayerSpec, Target};
-use std::hint::black_box;
+use embergrad::optim::Optimizer;
+use embergrad::{Activation, Batch, LayerSpec, Loss, Spec, Target};
+
+pub mod interleave;
 
 const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;
 
@@ -75,26 +77,104 @@ pub fn classification(w: u64, widths: &[usize], samples: usize) -> Workload {
     Workload { layers, params, inputs, labels }
 }
 
-/// A tight loop of independent FMAs on `$vector`: 12 chains cover two pipes × 4 cycles of
-/// latency, so this runs at the core's FMA throughput (2 flops per lane per FMA).
-macro_rules! peak_loop {
-    ($group:expr, $name:expr, $vector:ty, $lanes:expr) => {{
-        const ITERS: u64 = 100_000;
-        $group.throughput(Throughput::Elements(ITERS * 12 * 2 * $lanes));
-        $group.bench_function($name, |bench| {
-            bench.iter(|| {
-                let mut acc = [<$vector>::splat(0.0); 12];
-                let x = black_box(<$vector>::splat(0.999_999));
-                let y = black_box(<$vector>::splat(1e-7));
-                for _ in 0..ITERS {
-                    for a in acc.iter_mut() {
-                        *a = a.mul_add(x, y);
-                    }
-                }
-                black_box(acc)
-            })
-        });
+/// One training step (forward, loss, backward, optimizer) of a classification workload, on
+/// minibatches rotating over `BATCHES` batches: params evolve from the workload's
+/// initialisation as in a real run.
+pub struct ClassificationStep {
+    work: Workload,
+    batch: usize,
+    optimizer: Optimizer,
+    params: Vec<f32>,
+    grads: Vec<f32>,
+    workspace: Vec<f32>,
+    state: Vec<f32>,
+    steps: u64,
+}
+
+impl ClassificationStep {
+    /// Distinct minibatches the steps cycle over.
+    pub const BATCHES: usize = 8;
+
+    /// Workload `w` through a ReLU MLP of `widths`, batches of `batch`, trained by `optimizer`.
+    pub fn new(w: u64, widths: &[usize], batch: usize, optimizer: Optimizer) -> Self {
+        let work = classification(w, widths, batch * Self::BATCHES);
+        let spec = Spec::new(&work.layers);
+        let mut state = vec![0.0; optimizer.state_len(spec.param_len())];
+        optimizer.init_state(&mut state).expect("state sized by state_len");
+        ClassificationStep {
+            params: work.params.clone(),
+            grads: vec![0.0; spec.param_len()],
+            workspace: vec![0.0; spec.workspace_len(batch)],
+            work,
+            batch,
+            optimizer,
+            state,
+            steps: 0,
+        }
+    }
+
+    /// Samples per step.
+    pub fn batch(&self) -> usize {
+        self.batch
+    }
+
+    /// Flops of one step counted as the issue counts them: 6 per weight per sample (forward,
+    /// input gradient and weight gradient products, 2 flops per multiply-add each).
+    pub fn flops_per_step(&self) -> f64 {
+        let weights: usize = self.work.layers.iter().map(|l| l.inputs * l.outputs).sum();
+        6.0 * weights as f64 * self.batch as f64
+    }
+
+    /// Runs one step.
+    pub fn run(&mut self) {
+        let spec = Spec::new(&self.work.layers);
+        let minibatch = self.work.minibatch(self.steps, self.batch);
+        spec.loss_and_gradients(
+            &self.params,
+            &mut self.grads,
+            &mut self.workspace,
+            Loss::SoftmaxCrossEntropy,
+            &minibatch,
+        )
+        .expect("buffers sized by the spec");
+        self.optimizer.step(&mut self.steps, &mut self.params, &self.grads, &mut self.state).expect("finite");
+    }
+}
+
+/// A tight loop of independent FMAs on `$vector` repeated `$iters` times: 12 chains cover
+/// two pipes × 4 cycles of latency, so this runs at the core's FMA throughput (2 flops per
+/// lane per FMA, `$iters × 12 × 2 × lanes` flops in all).
+#[macro_export]
+macro_rules! fma_chains {
+    ($vector:ty, $iters:expr) => {{
+        let mut acc = [<$vector>::splat(0.0); 12];
+        let x = std::hint::black_box(<$vector>::splat(0.999_999));
+        let y = std::hint::black_box(<$vector>::splat(1e-7));
+        for _ in 0..$iters {
+            for a in acc.iter_mut() {
+                *a = a.mul_add(x, y);
+            }
+        }
+        std::hint::black_box(acc)
     }};
+}
+
+/// Iterations of one peak measurement call.
+pub const PEAK_ITERS: u64 = 100_000;
+
+/// The widest vector the kernels use on this build, and its lane count.
+#[cfg(target_feature = "avx512f")]
+pub type WidestVector = wide::f32x16;
+/// The widest vector the kernels use on this build, and its lane count.
+#[cfg(not(target_feature = "avx512f"))]
+pub type WidestVector = wide::f32x8;
+
+/// Flops of one [`peak_call`].
+pub const PEAK_FLOPS_PER_CALL: u64 = PEAK_ITERS * 12 * 2 * (core::mem::size_of::<WidestVector>() as u64 / 4);
+
+/// One call of the peak loop on [`WidestVector`] ([`PEAK_FLOPS_PER_CALL`] flops).
+pub fn peak_call() {
+    fma_chains!(WidestVector, PEAK_ITERS);
 }
 
 /// The measured single-core FP32 peak in GFLOP/s ("elements" are flops), with 8-lane and,
@@ -102,8 +182,12 @@ macro_rules! peak_loop {
 /// same run.
 pub fn peak(c: &mut Criterion) {
     let mut group = c.benchmark_group("peak");
-    peak_loop!(group, "fma-f32x8", wide::f32x8, 8);
+    group.throughput(Throughput::Elements(PEAK_ITERS * 12 * 2 * 8));
+    group.bench_function("fma-f32x8", |bench| bench.iter(|| fma_chains!(wide::f32x8, PEAK_ITERS)));
     #[cfg(target_feature = "avx512f")]
-    peak_loop!(group, "fma-f32x16", wide::f32x16, 16);
+    {
+        group.throughput(Throughput::Elements(PEAK_ITERS * 12 * 2 * 16));
+        group.bench_function("fma-f32x16", |bench| bench.iter(|| fma_chains!(wide::f32x16, PEAK_ITERS)));
+    }
     group.finish();
 }

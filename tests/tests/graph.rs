@@ -124,7 +124,8 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
     /// Every op, multiplied by its first input again (so the gradient flows through the op
-    /// and through a node used twice), against central differences, relative error ≤ 1e-6.
+    /// and through a node used twice), against central differences, relative error ≤ 1e-6
+    /// (absolute ≤ 1e-9 where the gradient is below 1e-3).
     #[test]
     fn every_op_matches_finite_differences(a in 0.2f64..3.0, b in 0.2f64..3.0, sign_a in any::<bool>(), sign_b in any::<bool>()) {
         let (a, b) = (if sign_a { a } else { -a }, if sign_b { b } else { -b });
@@ -141,7 +142,10 @@ proptest! {
             let y = tape.input(b).unwrap();
             let op = build(&mut tape, x, y);
             let out = tape.mul(op, x).unwrap(); // x used in two places
-            let worst = gradcheck_tape(&mut tape, out, &[x, y], 1e-6, 1e-6).unwrap();
+            // Central differences with h = 1e-6 carry a rounding error of about ε·|f|/h ≈ 1e-10
+            // here, so where a gradient is nearly zero (x·sigmoid(x) has a minimum near
+            // x = -1.278, found by proptest) relative error is measured against 1e-3 instead.
+            let worst = gradcheck_tape(&mut tape, out, &[x, y], 1e-6, 1e-3).unwrap();
             prop_assert!(worst <= 1e-6, "{name}({a}, {b}): relative error {worst:e}");
         }
     }

@@ -78,16 +78,7 @@ proptest! {
     fn packed_gemm((a, b, c, (m, n, k), accumulate, transpose_a, transpose_b) in shape().prop_flat_map(|(m, n, k)| {
         (values(m * k), values(k * n), values(m * n), Just((m, n, k)), any::<bool>(), any::<bool>(), any::<bool>())
     })) {
-        // Lay A and B out as asked, keeping the row-major copies for the reference.
-        let a_stored = if transpose_a { transpose(&a, m, k) } else { a.clone() };
-        let b_stored = if transpose_b { transpose(&b, k, n) } else { b.clone() };
-        let a_view = if transpose_a { MatRef::transposed(&a_stored, m) } else { MatRef::row_major(&a_stored, k) };
-        let b_view = if transpose_b { MatRef::transposed(&b_stored, k) } else { MatRef::row_major(&b_stored, n) };
-        let mut scratch = vec![f32::NAN; kernels::gemm_scratch_len(m, n, k)];
-        let (mut fast, mut slow) = (c.clone(), c);
-        kernels::gemm(m, n, k, a_view, b_view, &mut fast, accumulate, &mut scratch);
-        reference::gemm(m, n, k, &a, &b, &mut slow, accumulate);
-        assert_close(&fast, &slow, k)?;
+        check_gemm((m, n, k), &a, &b, c, accumulate, transpose_a, transpose_b)?;
     }
 
     #[test]
@@ -118,5 +109,46 @@ proptest! {
                 prop_assert!((d - expected).abs() <= 1e-6 * expected.abs(), "{activation:?}' at y={y}: {d} vs {expected}");
             }
         }
+    }
+}
+
+/// Checks the GEMM on `a·b` laid out as asked against the reference.
+#[allow(clippy::too_many_arguments)]
+fn check_gemm(
+    (m, n, k): (usize, usize, usize),
+    a: &[f32],
+    b: &[f32],
+    c: Vec<f32>,
+    accumulate: bool,
+    transpose_a: bool,
+    transpose_b: bool,
+) -> Result<(), TestCaseError> {
+    // Lay A and B out as asked, keeping the row-major copies for the reference.
+    let a_stored = if transpose_a { transpose(a, m, k) } else { a.to_vec() };
+    let b_stored = if transpose_b { transpose(b, k, n) } else { b.to_vec() };
+    let a_view = if transpose_a { MatRef::transposed(&a_stored, m) } else { MatRef::row_major(&a_stored, k) };
+    let b_view = if transpose_b { MatRef::transposed(&b_stored, k) } else { MatRef::row_major(&b_stored, n) };
+    let mut scratch = vec![f32::NAN; kernels::gemm_scratch_len(m, n, k)];
+    let (mut fast, mut slow) = (c.clone(), c);
+    kernels::gemm(m, n, k, a_view, b_view, &mut fast, accumulate, &mut scratch);
+    reference::gemm(m, n, k, a, b, &mut slow, accumulate);
+    assert_close(&fast, &slow, k)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// Shapes that cross the GEMM's blocks and layout rules: depths past one `KC` block (the
+    /// later blocks add into C), rows past one `MC` block, and strides that are multiples of
+    /// 256 floats, where operands otherwise read in place get packed.
+    #[test]
+    fn gemm_across_blocks_and_strides((a, b, c, (m, n, k), accumulate, transpose_a, transpose_b) in (
+        1usize..=130,
+        prop_oneof![Just(256usize), Just(512), 1usize..=300],
+        prop_oneof![Just(256usize), Just(512), 200usize..=600],
+    ).prop_flat_map(|(m, n, k)| {
+        (values(m * k), values(k * n), values(m * n), Just((m, n, k)), any::<bool>(), any::<bool>(), any::<bool>())
+    })) {
+        check_gemm((m, n, k), &a, &b, c, accumulate, transpose_a, transpose_b)?;
     }
 }

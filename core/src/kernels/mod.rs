@@ -22,7 +22,7 @@ pub use gemm::{gemm, gemm_scratch_len, MatRef, KC, MC, MR, NC, NR};
 pub use lanes::{run_update, ElementUpdate, Lanes};
 pub use products::{
     direct_a_b, direct_a_bt_bias, direct_at_b, matmul_a_b, matmul_a_bt_bias, matmul_at_b, product_scratch_len,
-    uses_packing, PACKING_THRESHOLD,
+    uses_packing, PACKING_THRESHOLD, SMALL_SIDE_MIN, SMALL_SIDE_VOLUME,
 };
 pub use simd::HAS_SIMD;
 pub use vector::{axpy, dot, scale, sum};

@@ -16,17 +16,35 @@ use super::gemm::{gemm, gemm_scratch_len, MatRef};
 use super::simd::HAS_SIMD;
 use super::vector::{axpy, dot};
 
-/// Smallest extent, in every dimension, at which the packed path is used. Measured with
-/// `cargo bench -p embergrad-benches --bench gemm -- crossover` (square products, AVX-512,
-/// the three layer products): at side 16 the direct loops were 1.2–1.6× faster than packing,
-/// at side 24 packing was 1.4–3.8× faster, so the switch sits between the two.
+/// Extent, in every dimension, from which the blocked path is used whatever the volume.
+/// Measured with `cargo bench -p embergrad-benches --bench gemm -- crossover` (square
+/// products, AVX-512, the three layer products): at side 16 the direct loops were 1.2–1.6×
+/// faster, at side 24 the blocked kernel was 1.4–3.8× faster, so the switch sits between.
 pub const PACKING_THRESHOLD: usize = 20;
 
-/// Whether an `m × n × k` product takes the packed path: on targets with SIMD
-/// ([`super::HAS_SIMD`]) when every dimension reaches [`PACKING_THRESHOLD`]; never without
-/// (there the packed kernel is not even linked).
+/// Smallest extent, in every dimension, for the blocked path on a product of at least
+/// [`SMALL_SIDE_VOLUME`] multiply-adds: a layer with few outputs (a 128→10 classifier at
+/// batch 64) is still worth a register-blocked tile, since A and the gradients' B are read
+/// in place rather than packed. Measured with `cargo bench -p embergrad-benches --bench
+/// ratios -- 128→10` (interleaved): 1.1× (forward), 2.3× (input gradient) and 2.1× (weight
+/// gradient) the direct loops for 128→10 at batch 64, 1.2–2.4× for 64→8; batch 1 stays on
+/// the direct loops (4× faster there: a tile would be one row of twelve).
+pub const SMALL_SIDE_MIN: usize = 8;
+
+/// Multiply-adds from which a product with a side of at least [`SMALL_SIDE_MIN`] takes the
+/// blocked path (64·8·64 = 32,768 gained; 16³ = 4,096 lost).
+pub const SMALL_SIDE_VOLUME: usize = 32_768;
+
+/// Whether an `m × n × k` product takes the blocked path: on targets with SIMD
+/// ([`super::HAS_SIMD`]) when every dimension reaches [`PACKING_THRESHOLD`], or reaches
+/// [`SMALL_SIDE_MIN`] in a product of [`SMALL_SIDE_VOLUME`] multiply-adds; never without SIMD
+/// (there the blocked kernel is not even linked).
 pub const fn uses_packing(m: usize, n: usize, k: usize) -> bool {
-    HAS_SIMD && m >= PACKING_THRESHOLD && n >= PACKING_THRESHOLD && k >= PACKING_THRESHOLD
+    let smallest = if m < n { m } else { n };
+    let smallest = if smallest < k { smallest } else { k };
+    HAS_SIMD
+        && (smallest >= PACKING_THRESHOLD
+            || (smallest >= SMALL_SIDE_MIN && m.saturating_mul(n).saturating_mul(k) >= SMALL_SIDE_VOLUME))
 }
 
 /// Scratch an `m × n × k` product needs: the packing buffers if it packs, else nothing.

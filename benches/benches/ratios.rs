@@ -1,0 +1,236 @@
+//! Interleaved comparisons for a noisy machine (see `embergrad_benches::interleave`): every
+//! figure below comes from rounds in which all contenders of a table ran one after the other,
+//! and ratios are medians of per-round ratios. Single thread throughout.
+//!
+//! Tables: the measured FMA peak; GEMM at n = 64, 256, 1024 and the W1/W3 layer products in
+//! their real layouts (forward `X·Wᵀ`, input gradient `dZ·W`, weight gradient `dZᵀ·X`), each
+//! against `matrixmultiply` and the `gemm` crate given the same strides; the W1 and W3
+//! training steps as a share of the peak measured in the same rounds.
+//!
+//! `cargo bench -p embergrad-benches --bench ratios [-- FILTER...]` runs the tables whose
+//! title contains one of the filters (all without one), e.g. `square-64`, `w1`, `train`.
+//! `ROUNDS=n` changes the round count.
+
+use embergrad::kernels::{matmul_a_b, matmul_a_bt_bias, matmul_at_b, product_scratch_len};
+use embergrad::optim::{Adam, Optimizer, Sgd};
+use embergrad_benches::interleave::{compare, Contender, Figures};
+use embergrad_benches::{peak_call, uniform, ClassificationStep, PEAK_FLOPS_PER_CALL};
+use std::hint::black_box;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+fn data(len: usize, seed: u64) -> Vec<f32> {
+    (0..len).map(|i| uniform(seed, i as u64) - 0.5).collect()
+}
+
+/// A strided read-only operand for the reference libraries: element `(i, j)` at
+/// `data[i·rows + j·cols]`.
+#[derive(Clone, Copy)]
+struct Strided<'a> {
+    data: &'a [f32],
+    row_stride: usize,
+    col_stride: usize,
+}
+
+impl<'a> Strided<'a> {
+    fn row_major(data: &'a [f32], cols: usize) -> Self {
+        Strided { data, row_stride: cols, col_stride: 1 }
+    }
+    fn transposed(data: &'a [f32], cols: usize) -> Self {
+        Strided { data, row_stride: 1, col_stride: cols }
+    }
+}
+
+/// `c[m×n] = a·b` (row-major c) by `matrixmultiply::sgemm`.
+fn matrixmultiply_product(m: usize, n: usize, k: usize, a: Strided<'_>, b: Strided<'_>, c: &mut [f32]) {
+    assert!(a.data.len() >= m * k && b.data.len() >= k * n && c.len() >= m * n);
+    // SAFETY: the asserts above: the strides address only elements of the slices.
+    unsafe {
+        matrixmultiply::sgemm(
+            m,
+            k,
+            n,
+            1.0,
+            a.data.as_ptr(),
+            a.row_stride as isize,
+            a.col_stride as isize,
+            b.data.as_ptr(),
+            b.row_stride as isize,
+            b.col_stride as isize,
+            0.0,
+            c.as_mut_ptr(),
+            n as isize,
+            1,
+        );
+    }
+}
+
+/// `c[m×n] = a·b` (row-major c) by the `gemm` crate, one thread.
+fn gemm_crate_product(m: usize, n: usize, k: usize, a: Strided<'_>, b: Strided<'_>, c: &mut [f32]) {
+    assert!(a.data.len() >= m * k && b.data.len() >= k * n && c.len() >= m * n);
+    // SAFETY: as above; gemm's strides are (column, row) in elements.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            c.as_mut_ptr(),
+            1,
+            n as isize,
+            false,
+            a.data.as_ptr(),
+            a.col_stride as isize,
+            a.row_stride as isize,
+            b.data.as_ptr(),
+            b.col_stride as isize,
+            b.row_stride as isize,
+            0.0,
+            1.0,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        );
+    }
+}
+
+/// Rounds per table (`ROUNDS` overrides) and time per contender per round.
+fn rounds() -> usize {
+    std::env::var("ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(31)
+}
+const SLICE: Duration = Duration::from_millis(10);
+
+/// Whether the command line asks for the table titled `title`.
+fn wanted(title: &str) -> bool {
+    static FILTERS: OnceLock<Vec<String>> = OnceLock::new();
+    let filters = FILTERS.get_or_init(|| std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect());
+    filters.is_empty() || filters.iter().any(|f| title.contains(f.as_str()))
+}
+
+fn peak_contender() -> Contender<'static> {
+    Contender::new("fma peak", PEAK_FLOPS_PER_CALL as f64, peak_call)
+}
+
+fn print_table(title: &str, figures: &[Figures], peak: Option<f64>) {
+    println!("\n{title}");
+    for f in figures {
+        let share = peak.map(|p| format!("{:5.1}% of peak", 100.0 * f.throughput / p)).unwrap_or_default();
+        println!("  {:<28} {:9.2} GFLOP/s  {share}  x{:.3} vs first", f.name, f.throughput / 1e9, f.ratio_to_first);
+    }
+}
+
+/// One product in three contenders: embergrad's dispatching `ours`, and both references on
+/// `a·b` with the given strides. The peak runs in the same rounds.
+fn product_table(
+    title: &str,
+    (m, n, k): (usize, usize, usize),
+    a: Strided<'_>,
+    b: Strided<'_>,
+    mut ours: impl FnMut(&mut [f32]),
+) {
+    let title = format!("{title}: m={m} n={n} k={k}");
+    if !wanted(&title) {
+        return;
+    }
+    let flops = 2.0 * (m * n * k) as f64;
+    let mut outs = [vec![0.0f32; m * n], vec![0.0f32; m * n], vec![0.0f32; m * n]];
+    let [c0, c1, c2] = &mut outs;
+    let mut contenders = vec![
+        Contender::new("embergrad", flops, || {
+            ours(c0);
+            black_box(&mut *c0);
+        }),
+        Contender::new("matrixmultiply", flops, || {
+            matrixmultiply_product(m, n, k, a, b, c1);
+            black_box(&mut *c1);
+        }),
+        Contender::new("gemm crate", flops, || {
+            gemm_crate_product(m, n, k, a, b, c2);
+            black_box(&mut *c2);
+        }),
+        peak_contender(),
+    ];
+    let figures = compare(&mut contenders, rounds(), SLICE);
+    let peak = figures.last().map(|f| f.throughput);
+    print_table(&title, &figures, peak);
+}
+
+fn square_tables() {
+    for s in [64usize, 256, 1024] {
+        let (a, b) = (data(s * s, 1), data(s * s, 2));
+        let mut scratch = vec![0.0; product_scratch_len(s, s, s)];
+        product_table(&format!("square-{s}"), (s, s, s), Strided::row_major(&a, s), Strided::row_major(&b, s), |c| {
+            matmul_a_b(&a, &b, c, s, s, s, &mut scratch)
+        });
+    }
+}
+
+/// The three products of a dense layer `n_in → n_out` at `batch`, in the layouts the network
+/// uses (weights `[n_out, n_in]`).
+fn layer_tables(name: &str, batch: usize, n_in: usize, n_out: usize) {
+    let x = data(batch * n_in, 1);
+    let w = data(n_out * n_in, 2);
+    let dz = data(batch * n_out, 3);
+    let bias = vec![0.0; n_out];
+    let scratch_len = product_scratch_len(batch, n_out, n_in)
+        .max(product_scratch_len(batch, n_in, n_out))
+        .max(product_scratch_len(n_out, n_in, batch));
+    let mut scratch = vec![0.0; scratch_len];
+    product_table(
+        &format!("{name} forward Y=X·Wᵀ"),
+        (batch, n_out, n_in),
+        Strided::row_major(&x, n_in),
+        Strided::transposed(&w, n_in),
+        |y| matmul_a_bt_bias(&x, &w, &bias, y, batch, n_in, n_out, &mut scratch),
+    );
+    product_table(
+        &format!("{name} input grad dX=dZ·W"),
+        (batch, n_in, n_out),
+        Strided::row_major(&dz, n_out),
+        Strided::row_major(&w, n_in),
+        |dx| matmul_a_b(&dz, &w, dx, batch, n_out, n_in, &mut scratch),
+    );
+    product_table(
+        &format!("{name} weight grad dW=dZᵀ·X"),
+        (n_out, n_in, batch),
+        Strided::transposed(&dz, n_out),
+        Strided::row_major(&x, n_in),
+        |dw| matmul_at_b(&dz, &x, dw, batch, n_out, n_in, &mut scratch),
+    );
+}
+
+fn training_table(title: &str, step: impl FnOnce() -> ClassificationStep) {
+    if !wanted(title) {
+        return;
+    }
+    let mut step = step();
+    let flops = step.flops_per_step();
+    let batch = step.batch() as f64;
+    let mut contenders = vec![peak_contender(), Contender::new("training step", flops, || step.run())];
+    let figures = compare(&mut contenders, rounds(), SLICE);
+    let train = &figures[1];
+    println!("\n{title}");
+    println!(
+        "  {:.0} samples/s, {:.2} GFLOP/s (6 flops/weight/sample) = {:.1}% of the peak's {:.2} GFLOP/s (median per-round share {:.1}%)",
+        train.throughput / flops * batch,
+        train.throughput / 1e9,
+        100.0 * train.throughput / figures[0].throughput,
+        figures[0].throughput / 1e9,
+        100.0 * train.ratio_to_first
+    );
+}
+
+fn main() {
+    square_tables();
+    layer_tables("w1 784→256 b64", 64, 784, 256);
+    layer_tables("w1 256→128 b64", 64, 256, 128);
+    layer_tables("w1 128→10 b64", 64, 128, 10);
+    layer_tables("w3 1024→1024 b256", 256, 1024, 1024);
+    training_table("train W1 784-256-128-10 batch 64 SGD", || {
+        ClassificationStep::new(1, &[784, 256, 128, 10], 64, Optimizer::Sgd(Sgd::new(0.01)))
+    });
+    training_table("train W3 256-1024-1024-10 batch 256 Adam", || {
+        let adam = Optimizer::Adam(Adam { lr: 1e-3, ..Adam::default() });
+        ClassificationStep::new(3, &[256, 1024, 1024, 10], 256, adam)
+    });
+}
