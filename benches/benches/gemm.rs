@@ -32,7 +32,7 @@ const SHAPES: &[(&str, usize, usize, usize)] = &[
 /// transposed, the weight gradient reads dZ transposed), through the dispatching functions
 /// the network calls.
 fn layer_products(c: &mut Criterion) {
-    use embergrad::kernels::{matmul_a_b, matmul_a_bt_bias, matmul_at_b, product_scratch_len};
+    use embergrad::kernels::{forward_scratch_len, matmul_a_b, matmul_a_bt_bias, matmul_at_b, product_scratch_len};
     let mut group = c.benchmark_group("layer");
     group.sample_size(20);
     for &(name, batch, n_in, n_out) in &[("w1-l1-784x256-b64", 64, 784, 256), ("w3-l2-1024x1024-b256", 256, 1024, 1024)]
@@ -44,11 +44,12 @@ fn layer_products(c: &mut Criterion) {
         let mut y = vec![0.0; batch * n_out];
         let mut dx = vec![0.0; batch * n_in];
         let mut dw = vec![0.0; n_out * n_in];
-        let mut scratch =
-            vec![
-                0.0;
-                product_scratch_len(n_out, n_in, batch).max(gemm_scratch_len(batch, n_in.max(n_out), n_in.max(n_out)))
-            ];
+        let mut scratch = vec![
+            0.0;
+            product_scratch_len(n_out, n_in, batch)
+                .max(product_scratch_len(batch, n_in, n_out))
+                .max(forward_scratch_len(batch, n_out, n_in))
+        ];
         group.throughput(Throughput::Elements((2 * batch * n_in * n_out) as u64));
         group.bench_function(BenchmarkId::new("forward", name), |b| {
             b.iter(|| matmul_a_bt_bias(&x, &w, &bias, &mut y, batch, n_in, n_out, &mut scratch))

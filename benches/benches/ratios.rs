@@ -11,7 +11,7 @@
 //! title contains one of the filters (all without one), e.g. `square-64`, `w1`, `train`.
 //! `ROUNDS=n` changes the round count.
 
-use embergrad::kernels::{matmul_a_b, matmul_a_bt_bias, matmul_at_b, product_scratch_len};
+use embergrad::kernels::{forward_scratch_len, matmul_a_b, matmul_a_bt_bias, matmul_at_b, product_scratch_len};
 use embergrad::optim::{Adam, Optimizer, Sgd};
 use embergrad_benches::interleave::{compare, Contender, Figures};
 use embergrad_benches::{peak_call, uniform, ClassificationStep, PEAK_FLOPS_PER_CALL};
@@ -172,7 +172,7 @@ fn layer_tables(name: &str, batch: usize, n_in: usize, n_out: usize) {
     let w = data(n_out * n_in, 2);
     let dz = data(batch * n_out, 3);
     let bias = vec![0.0; n_out];
-    let scratch_len = product_scratch_len(batch, n_out, n_in)
+    let scratch_len = forward_scratch_len(batch, n_out, n_in)
         .max(product_scratch_len(batch, n_in, n_out))
         .max(product_scratch_len(n_out, n_in, batch));
     let mut scratch = vec![0.0; scratch_len];

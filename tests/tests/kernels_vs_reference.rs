@@ -44,7 +44,7 @@ proptest! {
         (values(m * k), values(n * k), values(n), Just((m, k, n)))
     })) {
         let (mut fast, mut slow) = (vec![9.0; m * n], vec![-9.0; m * n]);
-        let mut scratch = vec![0.0; kernels::product_scratch_len(m, n, k)];
+        let mut scratch = vec![0.0; kernels::forward_scratch_len(m, n, k)];
         kernels::matmul_a_bt_bias(&a, &b, &bias, &mut fast, m, k, n, &mut scratch);
         reference::matmul_a_bt_bias(&a, &b, &bias, &mut slow, m, k, n);
         assert_close(&fast, &slow, k)?;
@@ -79,6 +79,15 @@ proptest! {
         (values(m * k), values(k * n), values(m * n), Just((m, n, k)), any::<bool>(), any::<bool>(), any::<bool>())
     })) {
         check_gemm((m, n, k), &a, &b, c, accumulate, transpose_a, transpose_b)?;
+    }
+
+    #[test]
+    fn transpose_matches_the_definition((x, (rows, cols)) in (1usize..=40, 1usize..=40).prop_flat_map(|(r, c)| {
+        (values(r * c), Just((r, c)))
+    })) {
+        let mut fast = vec![f32::NAN; rows * cols];
+        kernels::transpose(&x, rows, cols, &mut fast);
+        prop_assert_eq!(fast, transpose(&x, rows, cols));
     }
 
     #[test]

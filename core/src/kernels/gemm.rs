@@ -25,6 +25,7 @@
 use wide::f32x8;
 
 use super::simd::{load, store, Vector, LANES};
+use super::transpose::load8;
 
 /// Rows of a micro-tile with AVX-512: 12 rows × 2 vectors = 24 accumulators, plus 2 registers
 /// for the B row and 1 for the broadcast A value: 27 of the 32 zmm registers. Each loaded B
@@ -356,14 +357,6 @@ fn pack_panel<const W: usize>(m: MatRef<'_>, row0: usize, rows: usize, p0: usize
             }
         }
     }
-}
-
-/// Loads 8 values as an `f32x8` (the packing transposes in 8×8 blocks at any vector width).
-#[inline(always)]
-fn load8(chunk: &[f32]) -> f32x8 {
-    let mut lanes = [0.0f32; 8];
-    lanes.copy_from_slice(chunk);
-    f32x8::from(lanes)
 }
 
 /// One MR×NR tile of `A_panel · B_panel` over depth `kc`, all in registers.

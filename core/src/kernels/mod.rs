@@ -12,6 +12,7 @@ mod lanes;
 mod products;
 pub mod reference;
 mod simd;
+mod transpose;
 mod vector;
 
 pub use elementwise::{
@@ -21,8 +22,9 @@ pub use elementwise::{
 pub use gemm::{gemm, gemm_scratch_len, MatRef, KC, MC, MR, NC, NR};
 pub use lanes::{run_update, ElementUpdate, Lanes};
 pub use products::{
-    direct_a_b, direct_a_bt_bias, direct_at_b, matmul_a_b, matmul_a_bt_bias, matmul_at_b, product_scratch_len,
-    uses_packing, PACKING_THRESHOLD, SMALL_SIDE_MIN, SMALL_SIDE_VOLUME,
+    direct_a_b, direct_a_bt_bias, direct_at_b, forward_scratch_len, matmul_a_b, matmul_a_bt_bias, matmul_at_b,
+    product_scratch_len, uses_packing, PACKING_THRESHOLD, SMALL_SIDE_MIN, SMALL_SIDE_VOLUME,
 };
 pub use simd::HAS_SIMD;
+pub use transpose::transpose;
 pub use vector::{axpy, dot, scale, sum};

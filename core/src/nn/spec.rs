@@ -1,7 +1,7 @@
 //! The network spec: an ordered list of dense layers, and every buffer size as a `const fn`.
 
 use crate::error::{Error, Result};
-use crate::kernels::product_scratch_len;
+use crate::kernels::{forward_scratch_len, product_scratch_len};
 use crate::nn::activation::Activation;
 
 /// One dense (fully connected) layer: `y = f(x·Wᵀ + b)`, with `W` row-major `[outputs, inputs]`
@@ -156,7 +156,7 @@ impl<'a> Spec<'a> {
         let mut i = 0;
         while i < self.layers.len() {
             let (n_in, n_out) = (self.layers[i].inputs, self.layers[i].outputs);
-            let mut lens = [product_scratch_len(batch, n_out, n_in), 0, 0];
+            let mut lens = [forward_scratch_len(batch, n_out, n_in), 0, 0];
             if !forward_only {
                 lens[1] = product_scratch_len(batch, n_in, n_out); // dX = dZ·W
                 lens[2] = product_scratch_len(n_out, n_in, batch); // dW = dZᵀ·X

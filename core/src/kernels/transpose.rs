@@ -1,0 +1,39 @@
+//! Out-of-place matrix transposes in 8×8 SIMD blocks.
+
+use wide::f32x8;
+
+/// Loads 8 values as an `f32x8` (transposes work in 8×8 blocks at any vector width).
+#[inline(always)]
+pub(crate) fn load8(chunk: &[f32]) -> f32x8 {
+    let mut lanes = [0.0f32; 8];
+    lanes.copy_from_slice(&chunk[..8]);
+    f32x8::from(lanes)
+}
+
+/// `dst[j·rows + i] = src[i·cols + j]`: the row-major `cols × rows` transpose of the
+/// row-major `rows × cols` matrix in `src`.
+pub fn transpose(src: &[f32], rows: usize, cols: usize, dst: &mut [f32]) {
+    debug_assert!(src.len() >= rows * cols && dst.len() >= rows * cols);
+    let full_rows = rows - rows % 8;
+    let full_cols = cols - cols % 8;
+    for i in (0..full_rows).step_by(8) {
+        for j in (0..full_cols).step_by(8) {
+            let block = f32x8::transpose(core::array::from_fn(|r| load8(&src[(i + r) * cols + j..])));
+            for (q, column) in block.iter().enumerate() {
+                let at = (j + q) * rows + i;
+                dst[at..at + 8].copy_from_slice(&column.to_array());
+            }
+        }
+    }
+    // The edges: the last columns of the full row blocks, then the last rows.
+    for i in 0..full_rows {
+        for j in full_cols..cols {
+            dst[j * rows + i] = src[i * cols + j];
+        }
+    }
+    for i in full_rows..rows {
+        for j in 0..cols {
+            dst[j * rows + i] = src[i * cols + j];
+        }
+    }
+}
