@@ -5,8 +5,9 @@
 //! 1. `jc`: columns of C and B in blocks of [`NC`];
 //! 2. `pc`: the shared dimension in blocks of [`KC`]; B's block as NR-wide panels;
 //! 3. `ic`: rows of C and A in blocks of [`MC`]; A's block as MR-tall panels;
-//! 4. `jr`, `ir`: every MR×NR tile of the block, computed by [`micro_kernel`] from one A panel
-//!    and one B panel with all MR·NR accumulators in registers.
+//! 4. `ir`, `jr`: every MR×NR tile of the block, computed by [`micro_kernel`] from one A panel
+//!    (held in L1 across the `jr` loop) and one B panel with all MR·NR accumulators in
+//!    registers.
 //!
 //! Packing is a copy, and at the sizes a small network has (batch 64, a few hundred units) it
 //! costs a large share of the product, so each operand is read in place where its layout
@@ -42,17 +43,22 @@ pub const MR: usize = 6;
 /// Columns of a micro-tile: two SIMD vectors.
 pub const NR: usize = 2 * LANES;
 
-/// Depth of a packed block. One B micro-panel (`KC × NR` floats: 16 KiB with 8 lanes, 32 KiB
-/// with 16) stays in a 32–48 KiB L1 data cache while the A panels stream past it.
+/// Depth of a block. One A micro-panel (`MR × KC` floats: 12 KiB with AVX-512, 6 KiB with
+/// AVX2) stays in the 32–48 KiB L1 data cache while the block's B micro-panels (`KC × NR`:
+/// 32 or 16 KiB) stream past it from L2. Measured against 128 and 384 (`--bench ratios`,
+/// interleaved): 256 was as fast or faster on every W1/W3 shape and square size.
 pub const KC: usize = 256;
 
-/// Rows of a packed A block: `MC × KC` floats = 120 KiB, well inside a 512 KiB–2 MiB L2, so
-/// the block is reused from L2 for every B panel. A multiple of [`MR`] (6 and 12).
-pub const MC: usize = 120;
+/// Rows of an A block: the A panels packed (when A must be packed) before the tiles of the
+/// block are computed, `MC × KC` floats = 480 KiB, in L2 beside the B block. A multiple of
+/// [`MR`] (6 and 12). Measured: 480 beat 120 by 6–19% on W1's weight gradient (m = 256 in
+/// one block instead of three, the last of 16 rows) and matched 240 and 960 elsewhere.
+pub const MC: usize = 480;
 
-/// Columns of a packed B block: `KC × NC` floats = 2 MiB, a share of the L3 cache. A multiple
-/// of [`NR`].
-pub const NC: usize = 2048;
+/// Columns of a B block: `KC × NC` floats = 1 MiB, which stays in a 2 MiB L2 while every A
+/// panel of the block streams over it. A multiple of [`NR`]. Measured against 512 (same
+/// speed) and 2048 (the block overflows L2: 1024 was 1.1–1.3× faster at 2048 × 2048 × 512).
+pub const NC: usize = 1024;
 
 /// A read-only strided matrix view: element `(i, j)` is `data[i·row_stride + j·col_stride]`.
 /// Transposes are views with the strides swapped, so one product serves all three of a
@@ -157,10 +163,12 @@ pub fn gemm(
             for ic in (0..m).step_by(MC) {
                 let mc = MC.min(m - ic);
                 let a_block = ABlock::new(a, ic, mc, pc, kc, packed_a);
-                for jr in (0..nc).step_by(NR) {
-                    let b_panel = b_panels.panel::<NR>(jr, nc);
-                    for ir in (0..mc).step_by(MR) {
-                        let rows = MR.min(mc - ir);
+                // A panel outermost: it stays in L1 while the B panels stream from L2
+                // (1.08–1.20× the other order on W3's products and at n = 1024).
+                for ir in (0..mc).step_by(MR) {
+                    let rows = MR.min(mc - ir);
+                    for jr in (0..nc).step_by(NR) {
+                        let b_panel = b_panels.panel::<NR>(jr, nc);
                         let cols = NR.min(nc - jr);
                         let tile = a_block.tile(ir, rows, kc, b_panel);
                         write_tile(&tile, c, n, ic + ir, jc + jr, rows, cols, write);
