@@ -15,7 +15,8 @@
 //! - B with unit column stride (the input and weight gradients' B): its panel rows are
 //!   contiguous, read in place unless the stride makes them collide in L1
 //!   ([`readable_in_place`]); other B (the forward's `Wᵀ`) is packed with SIMD transposes.
-//! - A with unit column stride (row-major): the kernel broadcasts from MR rows directly.
+//! - A with unit column stride (row-major): the kernel broadcasts from MR rows directly,
+//!   unless their stride makes them collide in L1 ([`ABlock::Rows`]).
 //! - A with unit row stride (the weight gradient's `dZᵀ`): its panel columns are contiguous,
 //!   read in place like B.
 //!
@@ -188,11 +189,17 @@ const fn readable_in_place(depth_stride: usize) -> bool {
     !depth_stride.is_multiple_of(256)
 }
 
+/// Row strides (in floats) at which MR rows of A read in place collide in L1 (see
+/// [`ABlock::Rows`]).
+const ROWS_COLLIDE_STRIDE: usize = 512;
+
 /// One block `[i0.., p0..p0+kc]` of A, as the micro-kernel reads it.
 enum ABlock<'a> {
-    /// A with unit column stride (row-major): each tile broadcasts straight from MR rows of A.
-    /// Only MR lines are live at a time, whatever the stride, so this never packs; it saves
-    /// the transposing copy that packing a row-major A needs (1.6× at n = 64).
+    /// A with unit column stride (row-major): each tile broadcasts straight from MR rows of A,
+    /// which saves the transposing copy that packing a row-major A needs (1.6× at n = 64).
+    /// Not when the rows lie a multiple of 512 floats (2 KiB) apart: the panel's MR rows then
+    /// share one or two L1 sets with each other and the streaming B panels and evict each
+    /// other; packed, the same A ran 1.06–1.08× faster at n = 1024 and in W3's input gradient.
     Rows { a: MatRef<'a>, i0: usize, p0: usize },
     /// Panels with contiguous columns: packed, or in place when A has unit row stride.
     Panels(Panels<'a>),
@@ -201,7 +208,7 @@ enum ABlock<'a> {
 impl<'a> ABlock<'a> {
     /// Rows `i0..i0+mc`, depths `p0..p0+kc` of `a`; `scratch` holds whatever must be packed.
     fn new(a: MatRef<'a>, i0: usize, mc: usize, p0: usize, kc: usize, scratch: &'a mut [f32]) -> Self {
-        if a.col_stride == 1 {
+        if a.col_stride == 1 && !a.row_stride.is_multiple_of(ROWS_COLLIDE_STRIDE) {
             ABlock::Rows { a, i0, p0 }
         } else if a.row_stride == 1 && readable_in_place(a.col_stride) {
             ABlock::Panels(Panels::in_place::<MR>(a, i0, mc, p0, kc, scratch))

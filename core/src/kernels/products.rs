@@ -75,7 +75,8 @@ const fn forward_transposes(m: usize, n: usize) -> bool {
 
 /// Scratch [`matmul_a_bt_bias`] needs for an `m × n × k` product (`a` is `m × k`, `b` is
 /// `n × k`): the packing buffers if it takes the blocked path, plus room for `cᵀ` when it
-/// computes the transpose ([`forward_transposes`]).
+/// computes the transpose (when `c` has more columns than rows, or that pads less of the
+/// register tiles).
 pub const fn forward_scratch_len(m: usize, n: usize, k: usize) -> usize {
     if !uses_packing(m, n, k) {
         0
