@@ -41,6 +41,17 @@ pub const MR: usize = 12;
 #[cfg(not(target_feature = "avx512f"))]
 pub const MR: usize = 6;
 
+/// Rows of the micro-tile used instead of [`MR`] when `m` is a multiple of 8 that 12 does not
+/// divide (a batch of 64, where 12-row tiles compute 72 rows): 8 rows × 2 vectors, 16
+/// accumulators. Loads per FMA rise from 14/24 to 10/16, still within two load ports, so the
+/// saved padding wins (`choose_rows`).
+#[cfg(target_feature = "avx512f")]
+pub const SHORT_MR: usize = 8;
+
+/// Rows of the micro-tile used for short matrices; without AVX-512 the same as [`MR`].
+#[cfg(not(target_feature = "avx512f"))]
+pub const SHORT_MR: usize = MR;
+
 /// Columns of a micro-tile: two SIMD vectors.
 pub const NR: usize = 2 * LANES;
 
@@ -106,9 +117,16 @@ pub const fn gemm_scratch_len(m: usize, n: usize, k: usize) -> usize {
     kc * (packed_a_rows(m) + packed_b_cols(n)) + 2 * (LINE_FLOATS - 1)
 }
 
-/// Rows of the packed A block for `m` rows of A.
+/// Rows of the packed A block for `m` rows of A, whichever tile height packs it.
 const fn packed_a_rows(m: usize) -> usize {
-    round_up(if m < MC { m } else { MC }, MR)
+    let rows = if m < MC { m } else { MC };
+    let tall = round_up(rows, MR);
+    let short = round_up(rows, SHORT_MR);
+    if tall > short {
+        tall
+    } else {
+        short
+    }
 }
 
 /// Columns of the packed B block for `n` columns of B.
@@ -143,6 +161,41 @@ pub fn gemm(
     if m == 0 || n == 0 || k == 0 {
         return;
     }
+    if choose_rows(m) == SHORT_MR {
+        blocked::<SHORT_MR>(m, n, k, a, b, c, accumulate, scratch);
+    } else {
+        blocked::<MR>(m, n, k, a, b, c, accumulate, scratch);
+    }
+}
+
+/// The tile height for an A of `m` rows: [`SHORT_MR`] when it pads fewer rows than [`MR`]
+/// and `MR` would pad more than 1/16 of them (m = 64: 72 rows with 12-row tiles, 64 with 8;
+/// measured 1.07–1.25× on W1's batch-64 products and n = 64; at m = 256 the taller tile's
+/// fewer loads per FMA win).
+const fn choose_rows(m: usize) -> usize {
+    let tall_padding = round_up(m, MR) - m;
+    let short_padding = round_up(m, SHORT_MR) - m;
+    if short_padding < tall_padding && tall_padding * 16 > m {
+        SHORT_MR
+    } else {
+        MR
+    }
+}
+
+/// [`gemm`] with `R`-row micro-tiles (`R` is [`MR`] or [`SHORT_MR`]; `MC` is a multiple of
+/// both).
+#[allow(clippy::too_many_arguments)] // as gemm
+#[inline(never)]
+fn blocked<const R: usize>(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: MatRef<'_>,
+    b: MatRef<'_>,
+    c: &mut [f32],
+    accumulate: bool,
+    scratch: &mut [f32],
+) {
     let kc_max = k.min(KC);
     let (packed_a, rest) = take_aligned(scratch, kc_max * packed_a_rows(m));
     let (packed_b, _) = take_aligned(rest, kc_max * packed_b_cols(n));
@@ -163,15 +216,15 @@ pub fn gemm(
             };
             for ic in (0..m).step_by(MC) {
                 let mc = MC.min(m - ic);
-                let a_block = ABlock::new(a, ic, mc, pc, kc, packed_a);
+                let a_block = ABlock::new::<R>(a, ic, mc, pc, kc, packed_a);
                 // A panel outermost: it stays in L1 while the B panels stream from L2
                 // (1.08–1.20× the other order on W3's products and at n = 1024).
-                for ir in (0..mc).step_by(MR) {
-                    let rows = MR.min(mc - ir);
+                for ir in (0..mc).step_by(R) {
+                    let rows = R.min(mc - ir);
                     for jr in (0..nc).step_by(NR) {
                         let b_panel = b_panels.panel::<NR>(jr, nc);
                         let cols = NR.min(nc - jr);
-                        let tile = a_block.tile(ir, rows, kc, b_panel);
+                        let tile = a_block.tile::<R>(ir, rows, kc, b_panel);
                         write_tile(&tile, c, n, ic + ir, jc + jr, rows, cols, write);
                     }
                 }
@@ -207,34 +260,34 @@ enum ABlock<'a> {
 
 impl<'a> ABlock<'a> {
     /// Rows `i0..i0+mc`, depths `p0..p0+kc` of `a`; `scratch` holds whatever must be packed.
-    fn new(a: MatRef<'a>, i0: usize, mc: usize, p0: usize, kc: usize, scratch: &'a mut [f32]) -> Self {
+    fn new<const R: usize>(a: MatRef<'a>, i0: usize, mc: usize, p0: usize, kc: usize, scratch: &'a mut [f32]) -> Self {
         if a.col_stride == 1 && !a.row_stride.is_multiple_of(ROWS_COLLIDE_STRIDE) {
             ABlock::Rows { a, i0, p0 }
         } else if a.row_stride == 1 && readable_in_place(a.col_stride) {
-            ABlock::Panels(Panels::in_place::<MR>(a, i0, mc, p0, kc, scratch))
+            ABlock::Panels(Panels::in_place::<R>(a, i0, mc, p0, kc, scratch))
         } else {
-            pack_a(a, i0, mc, p0, kc, scratch);
+            pack_a::<R>(a, i0, mc, p0, kc, scratch);
             ABlock::Panels(Panels::packed(scratch, kc))
         }
     }
 
-    /// The tile of block rows `ir..ir+rows` (`rows ≤ MR`) against `b_panel`.
+    /// The tile of block rows `ir..ir+rows` (`rows ≤ R`) against `b_panel`.
     #[inline(always)]
-    fn tile(&self, ir: usize, rows: usize, kc: usize, b_panel: Panel<'_>) -> [[Vector; 2]; MR] {
+    fn tile<const R: usize>(&self, ir: usize, rows: usize, kc: usize, b_panel: Panel<'_>) -> [[Vector; 2]; R] {
         match self {
             ABlock::Rows { a, i0, p0 } => {
                 // Missing rows of a partial panel repeat its first row; they are never
                 // written back.
-                let row_slices: [&[f32]; MR] = core::array::from_fn(|r| {
+                let row_slices: [&[f32]; R] = core::array::from_fn(|r| {
                     let start = (i0 + ir + if r < rows { r } else { 0 }) * a.row_stride + p0;
                     &a.data[start..start + kc]
                 });
                 micro_kernel(kc, |p| core::array::from_fn(|r| row_slices[r][p]), b_panel)
             }
             ABlock::Panels(panels) => {
-                let a_panel = panels.panel::<MR>(ir, ir + rows);
+                let a_panel = panels.panel::<R>(ir, ir + rows);
                 let column = |p: usize| {
-                    let column = &a_panel.data[p * a_panel.step..p * a_panel.step + MR];
+                    let column = &a_panel.data[p * a_panel.step..p * a_panel.step + R];
                     core::array::from_fn(|r| column[r])
                 };
                 micro_kernel(kc, column, b_panel)
@@ -299,11 +352,11 @@ impl<'a> Panels<'a> {
 
 /// Packs rows `i0..i0+mc`, columns `p0..p0+kc` of A into MR-tall panels: panel `r` holds,
 /// for each `p`, the MR values `A[i0 + r·MR + 0..MR, p0 + p]` (zero past the last row).
-fn pack_a(a: MatRef<'_>, i0: usize, mc: usize, p0: usize, kc: usize, packed: &mut [f32]) {
-    for (panel_index, panel) in packed.chunks_exact_mut(MR * kc).take(mc.div_ceil(MR)).enumerate() {
-        let row0 = i0 + panel_index * MR;
-        let rows = MR.min(i0 + mc - row0);
-        pack_panel::<MR>(a, row0, rows, p0, kc, panel);
+fn pack_a<const R: usize>(a: MatRef<'_>, i0: usize, mc: usize, p0: usize, kc: usize, packed: &mut [f32]) {
+    for (panel_index, panel) in packed.chunks_exact_mut(R * kc).take(mc.div_ceil(R)).enumerate() {
+        let row0 = i0 + panel_index * R;
+        let rows = R.min(i0 + mc - row0);
+        pack_panel::<R>(a, row0, rows, p0, kc, panel);
     }
 }
 
@@ -376,8 +429,12 @@ fn pack_panel<const W: usize>(m: MatRef<'_>, row0: usize, rows: usize, p0: usize
 
 /// One MR×NR tile of `A_panel · B_panel` over depth `kc`, all in registers.
 #[inline(always)]
-fn micro_kernel(kc: usize, a_column: impl Fn(usize) -> [f32; MR], b_panel: Panel<'_>) -> [[Vector; 2]; MR] {
-    let mut acc = [[Vector::ZERO; 2]; MR];
+fn micro_kernel<const R: usize>(
+    kc: usize,
+    a_column: impl Fn(usize) -> [f32; R],
+    b_panel: Panel<'_>,
+) -> [[Vector; 2]; R] {
+    let mut acc = [[Vector::ZERO; 2]; R];
     for p in 0..kc {
         let a_column = a_column(p);
         let b_row = &b_panel.data[p * b_panel.step..p * b_panel.step + NR];
@@ -404,8 +461,8 @@ enum Write {
 /// Writes (or adds) the valid `rows × cols` corner of a tile into C at `(i0, j0)`.
 #[allow(clippy::too_many_arguments)] // a tile, its destination and its clipping
 #[inline(always)]
-fn write_tile(
-    tile: &[[Vector; 2]; MR],
+fn write_tile<const R: usize>(
+    tile: &[[Vector; 2]; R],
     c: &mut [f32],
     ldc: usize,
     i0: usize,

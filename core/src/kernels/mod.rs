@@ -19,7 +19,7 @@ pub use elementwise::{
     exp_slice, leaky_relu_backward, leaky_relu_slice, log_sum_exp, max, relu_backward, relu_slice, sigmoid_backward,
     sigmoid_slice, softmax_in_place, tanh_backward, tanh_slice,
 };
-pub use gemm::{gemm, gemm_scratch_len, MatRef, KC, MC, MR, NC, NR};
+pub use gemm::{gemm, gemm_scratch_len, MatRef, KC, MC, MR, NC, NR, SHORT_MR};
 pub use lanes::{run_update, ElementUpdate, Lanes};
 pub use products::{
     direct_a_b, direct_a_bt_bias, direct_at_b, forward_scratch_len, matmul_a_b, matmul_a_bt_bias, matmul_at_b,
