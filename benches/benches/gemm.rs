@@ -5,6 +5,10 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use embergrad::kernels::{gemm, gemm_scratch_len, MatRef};
+#[path = "common/references.rs"]
+mod references;
+
+use references::{gemm_crate_product, matrixmultiply_product, Strided};
 use std::hint::black_box;
 
 fn data(len: usize, seed: u64) -> Vec<f32> {
@@ -81,54 +85,13 @@ fn products(c: &mut Criterion) {
         });
         group.bench_with_input(BenchmarkId::new("matrixmultiply", name), &(), |bench, _| {
             bench.iter(|| {
-                // SAFETY: the pointers cover m·k, k·n and m·n floats with the strides given.
-                unsafe {
-                    matrixmultiply::sgemm(
-                        m,
-                        k,
-                        n,
-                        1.0,
-                        a.as_ptr(),
-                        k as isize,
-                        1,
-                        b.as_ptr(),
-                        n as isize,
-                        1,
-                        0.0,
-                        out.as_mut_ptr(),
-                        n as isize,
-                        1,
-                    );
-                }
+                matrixmultiply_product(m, n, k, Strided::row_major(&a, k), Strided::row_major(&b, n), &mut out);
                 black_box(&mut out);
             })
         });
         group.bench_with_input(BenchmarkId::new("gemm-crate", name), &(), |bench, _| {
             bench.iter(|| {
-                // SAFETY: as above; gemm's strides are (column, row) in elements.
-                unsafe {
-                    gemm::gemm(
-                        m,
-                        n,
-                        k,
-                        out.as_mut_ptr(),
-                        1,
-                        n as isize,
-                        false,
-                        a.as_ptr(),
-                        1,
-                        k as isize,
-                        b.as_ptr(),
-                        1,
-                        n as isize,
-                        0.0,
-                        1.0,
-                        false,
-                        false,
-                        false,
-                        gemm::Parallelism::None,
-                    );
-                }
+                gemm_crate_product(m, n, k, Strided::row_major(&a, k), Strided::row_major(&b, n), &mut out);
                 black_box(&mut out);
             })
         });

@@ -15,83 +15,16 @@ use embergrad::kernels::{forward_scratch_len, matmul_a_b, matmul_a_bt_bias, matm
 use embergrad::optim::{Adam, Optimizer, Sgd};
 use embergrad_benches::interleave::{compare, Contender, Figures};
 use embergrad_benches::{peak_call, uniform, ClassificationStep, PEAK_FLOPS_PER_CALL};
+#[path = "common/references.rs"]
+mod references;
+
+use references::{gemm_crate_product, matrixmultiply_product, Strided};
 use std::hint::black_box;
 use std::sync::OnceLock;
 use std::time::Duration;
 
 fn data(len: usize, seed: u64) -> Vec<f32> {
     (0..len).map(|i| uniform(seed, i as u64) - 0.5).collect()
-}
-
-/// A strided read-only operand for the reference libraries: element `(i, j)` at
-/// `data[i·rows + j·cols]`.
-#[derive(Clone, Copy)]
-struct Strided<'a> {
-    data: &'a [f32],
-    row_stride: usize,
-    col_stride: usize,
-}
-
-impl<'a> Strided<'a> {
-    fn row_major(data: &'a [f32], cols: usize) -> Self {
-        Strided { data, row_stride: cols, col_stride: 1 }
-    }
-    fn transposed(data: &'a [f32], cols: usize) -> Self {
-        Strided { data, row_stride: 1, col_stride: cols }
-    }
-}
-
-/// `c[m×n] = a·b` (row-major c) by `matrixmultiply::sgemm`.
-fn matrixmultiply_product(m: usize, n: usize, k: usize, a: Strided<'_>, b: Strided<'_>, c: &mut [f32]) {
-    assert!(a.data.len() >= m * k && b.data.len() >= k * n && c.len() >= m * n);
-    // SAFETY: the asserts above: the strides address only elements of the slices.
-    unsafe {
-        matrixmultiply::sgemm(
-            m,
-            k,
-            n,
-            1.0,
-            a.data.as_ptr(),
-            a.row_stride as isize,
-            a.col_stride as isize,
-            b.data.as_ptr(),
-            b.row_stride as isize,
-            b.col_stride as isize,
-            0.0,
-            c.as_mut_ptr(),
-            n as isize,
-            1,
-        );
-    }
-}
-
-/// `c[m×n] = a·b` (row-major c) by the `gemm` crate, one thread.
-fn gemm_crate_product(m: usize, n: usize, k: usize, a: Strided<'_>, b: Strided<'_>, c: &mut [f32]) {
-    assert!(a.data.len() >= m * k && b.data.len() >= k * n && c.len() >= m * n);
-    // SAFETY: as above; gemm's strides are (column, row) in elements.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            c.as_mut_ptr(),
-            1,
-            n as isize,
-            false,
-            a.data.as_ptr(),
-            a.col_stride as isize,
-            a.row_stride as isize,
-            b.data.as_ptr(),
-            b.col_stride as isize,
-            b.row_stride as isize,
-            0.0,
-            1.0,
-            false,
-            false,
-            false,
-            gemm::Parallelism::None,
-        );
-    }
 }
 
 /// Rounds per table (`ROUNDS` overrides) and time per contender per round.
