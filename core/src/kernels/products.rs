@@ -13,7 +13,7 @@
 //! device, where the direct loops are the matrix-vector products they should be.
 
 use super::gemm::{gemm, gemm_scratch_len, MatRef, MR, NR};
-use super::simd::HAS_SIMD;
+use super::simd::{load, store, Vector, HAS_SIMD, LANES};
 use super::transpose::transpose;
 use super::vector::{axpy, dot};
 
@@ -27,14 +27,15 @@ pub const PACKING_THRESHOLD: usize = 20;
 /// [`SMALL_SIDE_VOLUME`] multiply-adds: a layer with few outputs (a 128→10 classifier at
 /// batch 64) is still worth a register-blocked tile, since A and the gradients' B are read
 /// in place rather than packed. Measured with `cargo bench -p embergrad-benches --bench
-/// ratios -- 128→10` (interleaved): 1.1× (forward), 2.3× (input gradient) and 2.1× (weight
-/// gradient) the direct loops for 128→10 at batch 64, 1.2–2.4× for 64→8; batch 1 stays on
-/// the direct loops (4× faster there: a tile would be one row of twelve).
+/// ratios -- 128→10` (interleaved): 1.1× (forward), 2× (input gradient) and 2.1× (weight
+/// gradient) the direct loops for 128→10 at batch 64; batch 1 stays on the direct loops
+/// (3–8× faster there: a tile would be one row of eight or twelve).
 pub const SMALL_SIDE_MIN: usize = 8;
 
 /// Multiply-adds from which a product with a side of at least [`SMALL_SIDE_MIN`] takes the
-/// blocked path (64·8·64 = 32,768 gained; 16³ = 4,096 lost).
-pub const SMALL_SIDE_VOLUME: usize = 32_768;
+/// blocked path: 8×32×32 = 8,192 gained 1.8–3.4× on the three products; at 16³ = 4,096 the
+/// direct loops still won two of three.
+pub const SMALL_SIDE_VOLUME: usize = 8_192;
 
 /// Whether an `m × n × k` product takes the blocked path: on targets with SIMD
 /// ([`super::HAS_SIMD`]) when every dimension reaches [`PACKING_THRESHOLD`], or reaches
@@ -144,11 +145,45 @@ pub fn matmul_a_b(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: us
 /// entries, axpys over contiguous rows.
 pub fn direct_a_b(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
     for (a_row, c_row) in a.chunks_exact(k).zip(c.chunks_exact_mut(n)).take(m) {
-        c_row.fill(0.0);
+        // With SIMD, the row is built a few vectors at a time in registers, so each of the k
+        // terms costs loads of B only, not a load and a store of C too (1.25–1.9× the axpys
+        // at batch 1 and on 128→10 at batch 64); what is left over, and every row on targets
+        // without SIMD (where the extra code would cost flash), by axpys.
+        let mut done = 0;
+        if HAS_SIMD {
+            done = row_in_registers::<8>(a_row, b, n, c_row, done);
+            done = row_in_registers::<4>(a_row, b, n, c_row, done);
+            done = row_in_registers::<1>(a_row, b, n, c_row, done);
+        }
+        let c_rest = &mut c_row[done..];
+        c_rest.fill(0.0);
         for (&a_val, b_row) in a_row.iter().zip(b.chunks_exact(n)) {
-            axpy(c_row, a_val, b_row);
+            axpy(c_rest, a_val, &b_row[done..]);
         }
     }
+}
+
+/// Writes `c_row[j] = Σ_p a_row[p]·b[p·n + j]` for columns from `start` on, `V` vectors at a
+/// time kept in registers over all of `a_row`, while `V` whole vectors remain; returns the
+/// first column left. (`V` = 8 covers two FMA pipes × 4 cycles of latency; 4 and 1 take what
+/// remains of rows narrower than 8 vectors.)
+#[inline(always)]
+fn row_in_registers<const V: usize>(a_row: &[f32], b: &[f32], n: usize, c_row: &mut [f32], start: usize) -> usize {
+    let mut j0 = start;
+    while j0 + V * LANES <= n {
+        let mut acc = [Vector::ZERO; V];
+        for (&a_val, b_row) in a_row.iter().zip(b.chunks_exact(n)) {
+            let a_vec = Vector::splat(a_val);
+            for (v, acc_v) in acc.iter_mut().enumerate() {
+                *acc_v = a_vec.mul_add(load(&b_row[j0 + v * LANES..j0 + (v + 1) * LANES]), *acc_v);
+            }
+        }
+        for (v, acc_v) in acc.into_iter().enumerate() {
+            store(&mut c_row[j0 + v * LANES..j0 + (v + 1) * LANES], acc_v);
+        }
+        j0 += V * LANES;
+    }
+    j0
 }
 
 /// `c[k, n] = a[m, k]ᵀ · b[m, n]` (overwrites `c`).
