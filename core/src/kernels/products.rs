@@ -29,7 +29,7 @@ pub const PACKING_THRESHOLD: usize = 20;
 /// in place rather than packed. Measured with `cargo bench -p embergrad-benches --bench
 /// ratios -- 128→10` (interleaved): 1.1× (forward), 2× (input gradient) and 2.1× (weight
 /// gradient) the direct loops for 128→10 at batch 64; batch 1 stays on the direct loops
-/// (3–8× faster there: a tile would be one row of eight or twelve).
+/// (2–8× faster there: a tile would be one row of eight or twelve).
 pub const SMALL_SIDE_MIN: usize = 8;
 
 /// Multiply-adds from which a product with a side of at least [`SMALL_SIDE_MIN`] takes the
@@ -146,7 +146,7 @@ pub fn matmul_a_b(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: us
 pub fn direct_a_b(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
     for (a_row, c_row) in a.chunks_exact(k).zip(c.chunks_exact_mut(n)).take(m) {
         // With SIMD, the row is built a few vectors at a time in registers, so each of the k
-        // terms costs loads of B only, not a load and a store of C too (1.25–1.9× the axpys
+        // terms costs loads of B only, not a load and a store of C too (1.2–1.5× the axpys
         // at batch 1 and on 128→10 at batch 64); what is left over, and every row on targets
         // without SIMD (where the extra code would cost flash), by axpys.
         let mut done = 0;
