@@ -149,8 +149,10 @@ impl<'a> Spec<'a> {
 
     /// The packing buffers the matrix kernels need for `batch` samples: the largest over the
     /// layers' forward products (and, unless `forward_only`, their two backward products).
-    /// Zero when every product is small enough for the direct loops. Bounded by the kernels'
-    /// block sizes whatever the batch.
+    /// Zero when every product is small enough for the direct loops. The packing buffers are
+    /// bounded by the kernels' block sizes whatever the batch; a forward product computed
+    /// transposed (see [`crate::kernels::forward_scratch_len`]) also needs `batch × outputs`
+    /// for `Yᵀ`.
     pub const fn packing_len(&self, batch: usize, forward_only: bool) -> usize {
         let mut largest = 0;
         let mut i = 0;
