@@ -478,16 +478,22 @@ fn write_full_tile<const R: usize>(
 ) {
     for (ii, row) in tile.into_iter().enumerate() {
         let at = (i0 + ii) * ldc + j0;
-        let (left, right) = c[at..at + NR].split_at_mut(LANES);
-        match write {
-            Write::Store => {
-                store(left, row[0]);
-                store(right, row[1]);
-            }
-            Write::Add => {
-                store(left, load(left) + row[0]);
-                store(right, load(right) + row[1]);
-            }
+        write_full_row(&mut c[at..at + NR], row, write);
+    }
+}
+
+/// Writes (or adds) one full row of a tile into the `NR` values of `c_row`: two vector stores.
+#[inline(always)]
+fn write_full_row(c_row: &mut [f32], row: [Vector; 2], write: Write) {
+    let (left, right) = c_row.split_at_mut(LANES);
+    match write {
+        Write::Store => {
+            store(left, row[0]);
+            store(right, row[1]);
+        }
+        Write::Add => {
+            store(left, load(left) + row[0]);
+            store(right, load(right) + row[1]);
         }
     }
 }
@@ -508,17 +514,7 @@ fn write_tile<const R: usize>(
     for (ii, row) in tile.iter().enumerate().take(rows) {
         let c_row = &mut c[(i0 + ii) * ldc + j0..(i0 + ii) * ldc + j0 + cols];
         if cols == NR {
-            let (left, right) = c_row.split_at_mut(LANES);
-            match write {
-                Write::Store => {
-                    store(left, row[0]);
-                    store(right, row[1]);
-                }
-                Write::Add => {
-                    store(left, load(left) + row[0]);
-                    store(right, load(right) + row[1]);
-                }
-            }
+            write_full_row(c_row, *row, write);
         } else {
             let mut values = [0.0; NR];
             values[..LANES].copy_from_slice(&row[0].to_array());
