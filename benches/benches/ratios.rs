@@ -154,7 +154,6 @@ fn training_table(title: &str, step: impl FnOnce() -> ClassificationStep) {
 }
 
 fn main() {
-    k10_table();
     square_tables();
     layer_tables("w1 784→256 b64", 64, 784, 256);
     layer_tables("w1 256→128 b64", 64, 256, 128);
@@ -167,36 +166,4 @@ fn main() {
         let adam = Optimizer::Adam(Adam { lr: 1e-3, ..Adam::default() });
         ClassificationStep::new(3, &[256, 1024, 1024, 10], 256, adam)
     });
-}
-
-// ---- TEMPORARY ----
-fn k10_table() {
-    use embergrad::kernels::{gemm, gemm_scratch_len, transpose, MatRef};
-    for (m, n, k) in [(64usize, 128usize, 10usize), (64, 256, 10), (256, 128, 10), (64, 64, 16)] {
-        let title = format!("k10 {m}x{n}x{k}");
-        if !wanted(&title) {
-            continue;
-        }
-        let dz = data(m * k, 1);
-        let w = data(k * n, 2);
-        let mut s1 = vec![0.0; gemm_scratch_len(m, n, k)];
-        let mut s2 = vec![0.0; gemm_scratch_len(n, m, k)];
-        let (mut c1, mut c2, mut c2t, mut c3) =
-            (vec![0.0; m * n], vec![0.0; m * n], vec![0.0; m * n], vec![0.0; m * n]);
-        let f = 2.0 * (m * n * k) as f64;
-        let mut contenders = vec![
-            Contender::new("gemm", f, || {
-                gemm(m, n, k, MatRef::row_major(&dz, k), MatRef::row_major(&w, n), &mut c1, false, &mut s1)
-            }),
-            Contender::new("swapped+T", f, || {
-                gemm(n, m, k, MatRef::transposed(&w, n), MatRef::transposed(&dz, k), &mut c2t, false, &mut s2);
-                transpose(&c2t, n, m, &mut c2);
-            }),
-            Contender::new("mm", f, || {
-                matrixmultiply_product(m, n, k, Strided::row_major(&dz, k), Strided::row_major(&w, n), &mut c3)
-            }),
-        ];
-        let figures = compare(&mut contenders, rounds(), SLICE);
-        print_table(&title, &figures, None);
-    }
 }
