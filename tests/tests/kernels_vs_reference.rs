@@ -149,8 +149,8 @@ proptest! {
 
     /// Shapes that cross the GEMM's blocks and layout rules: depths past one `KC` block (the
     /// later blocks add into C), rows past one `MC` block, columns past one `NC` block, and
-    /// strides that are multiples of 256 floats, where operands otherwise read in place get
-    /// packed.
+    /// the strides at which operands otherwise read in place get packed: multiples of 256
+    /// floats and strides over 512 (n and k up to 600 and past 1,000, m near 500).
     #[test]
     fn gemm_across_blocks_and_strides((a, b, c, (m, n, k), accumulate, transpose_a, transpose_b) in prop_oneof![
         (prop_oneof![1usize..=130, 470usize..=500], prop_oneof![Just(256usize), Just(512), 1usize..=300], prop_oneof![Just(256usize), Just(512), 200usize..=600]),

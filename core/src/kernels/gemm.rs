@@ -13,8 +13,9 @@
 //! costs a large share of the product, so each operand is read in place where its layout
 //! allows it and packed only where it does not:
 //! - B with unit column stride (the input and weight gradients' B): its panel rows are
-//!   contiguous, read in place unless the stride makes them collide in L1
-//!   ([`readable_in_place`]); other B (the forward's `Wᵀ`) is packed with SIMD transposes.
+//!   contiguous, read in place unless the stride makes them collide in L1 or defeats the
+//!   prefetcher ([`readable_in_place`]); other B (the forward's `Wᵀ`) is packed with SIMD
+//!   transposes.
 //! - A with unit column stride (row-major): the kernel broadcasts from MR rows directly,
 //!   unless their stride makes them collide in L1 ([`ABlock::Rows`]).
 //! - A with unit row stride (the weight gradient's `dZᵀ`): its panel columns are contiguous,
@@ -238,13 +239,21 @@ fn blocked<const R: usize>(
 }
 
 /// Whether panels whose consecutive depths lie `depth_stride` floats apart can be read in
-/// place rather than packed. A panel `KC` deep then keeps one line pair per depth in L1; when
-/// the stride is a multiple of 256 floats (1 KiB) those lines fall into at most 8 of the
-/// L1's 64 sets and evict each other (measured: 0.75× the packed speed at n = 1024, 0.9× at
-/// 256), so such operands are packed.
+/// place rather than packed. Two layouts are packed:
+/// - a stride that is a multiple of 256 floats (1 KiB): a panel `KC` deep keeps one line
+///   pair per depth in L1, and those lines fall into at most 8 of the L1's 64 sets and evict
+///   each other (measured: 0.75× the packed speed at n = 1024, 0.9× at 256);
+/// - a stride over [`MAX_IN_PLACE_STRIDE`]: a B panel streams from L2 once per tile (an A
+///   panel once per row of tiles), and the L1's stride prefetcher, which follows strides up
+///   to 2 KiB, no longer fetches its next lines ahead (measured on W1's 784-wide operands, interleaved: packing them was
+///   1.06–1.15× faster for the input gradient and 1.05–1.10× for the weight gradient).
 const fn readable_in_place(depth_stride: usize) -> bool {
-    !depth_stride.is_multiple_of(256)
+    !depth_stride.is_multiple_of(256) && depth_stride <= MAX_IN_PLACE_STRIDE
 }
+
+/// The largest depth stride, in floats, of a panel read in place: 2 KiB, the longest stride
+/// the L1 stride prefetcher of current x86 cores follows (Intel's optimization manual).
+const MAX_IN_PLACE_STRIDE: usize = 512;
 
 /// Row strides (in floats) at which MR rows of A read in place collide in L1 (see
 /// [`ABlock::Rows`]).
