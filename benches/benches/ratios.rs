@@ -13,6 +13,7 @@
 
 use embergrad::kernels::{forward_scratch_len, matmul_a_b, matmul_a_bt_bias, matmul_at_b, product_scratch_len};
 use embergrad::optim::{Adam, Optimizer, Sgd};
+use embergrad::AlignedBuffer;
 use embergrad_benches::interleave::{compare, Contender, Figures};
 use embergrad_benches::{peak_call, uniform, ClassificationStep, PEAK_FLOPS_PER_CALL};
 #[path = "common/references.rs"]
@@ -23,8 +24,11 @@ use std::hint::black_box;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-fn data(len: usize, seed: u64) -> Vec<f32> {
-    (0..len).map(|i| uniform(seed, i as u64) - 0.5).collect()
+/// Operands and results start on cache lines, as the network's buffers do (and PyTorch's
+/// tensors: its CPU allocator aligns to 64 bytes); every contender gets the same buffers.
+fn data(len: usize, seed: u64) -> AlignedBuffer {
+    let values: Vec<f32> = (0..len).map(|i| uniform(seed, i as u64) - 0.5).collect();
+    AlignedBuffer::from_slice(&values)
 }
 
 /// Rounds per table (`ROUNDS` overrides) and time per contender per round.
@@ -66,7 +70,7 @@ fn product_table(
         return;
     }
     let flops = 2.0 * (m * n * k) as f64;
-    let mut outs = [vec![0.0f32; m * n], vec![0.0f32; m * n], vec![0.0f32; m * n]];
+    let mut outs = [AlignedBuffer::zeroed(m * n), AlignedBuffer::zeroed(m * n), AlignedBuffer::zeroed(m * n)];
     let [c0, c1, c2] = &mut outs;
     let mut contenders = vec![
         Contender::new("embergrad", flops, || {

@@ -4,7 +4,7 @@
 
 use criterion::{Criterion, Throughput};
 use embergrad::optim::Optimizer;
-use embergrad::{Activation, Batch, LayerSpec, Loss, Spec, Target};
+use embergrad::{Activation, AlignedBuffer, Batch, LayerSpec, Loss, Spec, Target};
 
 pub mod interleave;
 
@@ -79,14 +79,15 @@ pub fn classification(w: u64, widths: &[usize], samples: usize) -> Workload {
 
 /// One training step (forward, loss, backward, optimizer) of a classification workload, on
 /// minibatches rotating over `BATCHES` batches: params evolve from the workload's
-/// initialisation as in a real run.
+/// initialisation as in a real run. Params, grads and workspace start on cache lines, as
+/// [`embergrad::Mlp`]'s do.
 pub struct ClassificationStep {
     work: Workload,
     batch: usize,
     optimizer: Optimizer,
-    params: Vec<f32>,
-    grads: Vec<f32>,
-    workspace: Vec<f32>,
+    params: AlignedBuffer,
+    grads: AlignedBuffer,
+    workspace: AlignedBuffer,
     state: Vec<f32>,
     steps: u64,
 }
@@ -102,9 +103,9 @@ impl ClassificationStep {
         let mut state = vec![0.0; optimizer.state_len(spec.param_len())];
         optimizer.init_state(&mut state).expect("state sized by state_len");
         ClassificationStep {
-            params: work.params.clone(),
-            grads: vec![0.0; spec.param_len()],
-            workspace: vec![0.0; spec.workspace_len(batch)],
+            params: AlignedBuffer::from_slice(&work.params),
+            grads: AlignedBuffer::zeroed(spec.param_len()),
+            workspace: AlignedBuffer::zeroed(spec.workspace_len(batch)),
             work,
             batch,
             optimizer,

@@ -43,6 +43,8 @@
 #[cfg(feature = "alloc")]
 extern crate alloc;
 
+#[cfg(feature = "alloc")]
+mod aligned;
 mod error;
 pub mod graph;
 pub mod init;
@@ -53,6 +55,8 @@ pub mod optim;
 #[cfg(feature = "alloc")]
 mod owned;
 
+#[cfg(feature = "alloc")]
+pub use aligned::AlignedBuffer;
 pub use error::{Error, Result};
 pub use init::{init_params, Init, Rng};
 #[cfg(feature = "custom-activations")]

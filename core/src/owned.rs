@@ -3,12 +3,14 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
+use crate::aligned::AlignedBuffer;
 use crate::error::Result;
 use crate::init::{init_params, Init, Rng};
 use crate::nn::{Batch, LayerSpec, Loss, Spec};
 use crate::optim::{sgd_step, Optimizer};
 
-/// A dense network with its params, grads and workspace in `Vec`s.
+/// A dense network with its params, grads and workspace in [`AlignedBuffer`]s (heap buffers
+/// that start on a cache line, which the kernels' vector stores prefer).
 ///
 /// The workspace grows to the largest batch seen and is reused after that, so a training loop
 /// with a fixed batch size allocates only on its first step.
@@ -30,9 +32,9 @@ use crate::optim::{sgd_step, Optimizer};
 #[derive(Clone, Debug)]
 pub struct Mlp {
     layers: Vec<LayerSpec>,
-    params: Vec<f32>,
-    grads: Vec<f32>,
-    workspace: Vec<f32>,
+    params: AlignedBuffer,
+    grads: AlignedBuffer,
+    workspace: AlignedBuffer,
 }
 
 impl Mlp {
@@ -40,9 +42,9 @@ impl Mlp {
     pub fn new(layers: &[LayerSpec], init: Init, rng: &mut Rng) -> Result<Self> {
         let spec = Spec::new(layers);
         spec.validate()?;
-        let mut params = vec![0.0; spec.param_len()];
+        let mut params = AlignedBuffer::zeroed(spec.param_len());
         init_params(&spec, &mut params, init, rng)?;
-        Ok(Mlp { layers: layers.to_vec(), grads: vec![0.0; params.len()], params, workspace: Vec::new() })
+        Ok(Mlp::with_params(layers, params))
     }
 
     /// Builds a network around existing parameters (e.g. loaded from a file).
@@ -50,7 +52,13 @@ impl Mlp {
         let spec = Spec::new(layers);
         spec.validate()?;
         crate::error::check_len("params", spec.param_len(), params.len())?;
-        Ok(Mlp { layers: layers.to_vec(), grads: vec![0.0; params.len()], params, workspace: Vec::new() })
+        Ok(Mlp::with_params(layers, AlignedBuffer::from_slice(&params)))
+    }
+
+    /// A network of checked `layers` around `params` of the right length.
+    fn with_params(layers: &[LayerSpec], params: AlignedBuffer) -> Self {
+        let grads = AlignedBuffer::zeroed(params.len());
+        Mlp { layers: layers.to_vec(), params, grads, workspace: AlignedBuffer::default() }
     }
 
     /// The network's spec.
@@ -81,9 +89,7 @@ impl Mlp {
     /// Grows the workspace so that it fits `batch` samples.
     fn reserve(&mut self, batch: usize) {
         let needed = Spec::new(&self.layers).checked_workspace_len(batch, false).unwrap_or(0);
-        if self.workspace.len() < needed {
-            self.workspace.resize(needed, 0.0);
-        }
+        self.workspace.ensure_len(needed);
     }
 
     /// Outputs for `batch` samples of `input` (`[batch, inputs]`), `[batch, outputs]`.

@@ -3,7 +3,7 @@
 //! gradients are summed in a fixed tree order. The number of shards does not depend on the
 //! number of threads, so 1, 2 or 16 threads give bitwise-identical results.
 
-use embergrad::{Batch, Error, Loss, Spec, Target};
+use embergrad::{AlignedBuffer, Batch, Error, Loss, Spec, Target};
 use rayon::prelude::*;
 
 /// Per-shard buffers, allocated once and reused for every step.
@@ -14,8 +14,8 @@ pub struct ShardedGradients {
 
 #[derive(Debug)]
 struct Shard {
-    workspace: Vec<f32>,
-    grads: Vec<f32>,
+    workspace: AlignedBuffer,
+    grads: AlignedBuffer,
     loss: f32,
     samples: usize,
 }
@@ -25,7 +25,12 @@ impl ShardedGradients {
     /// the largest shard seen, then stay.
     pub fn new(param_len: usize, shards: usize) -> Self {
         let shards = (0..shards.max(1))
-            .map(|_| Shard { workspace: Vec::new(), grads: vec![0.0; param_len], loss: 0.0, samples: 0 })
+            .map(|_| Shard {
+                workspace: AlignedBuffer::default(),
+                grads: AlignedBuffer::zeroed(param_len),
+                loss: 0.0,
+                samples: 0,
+            })
             .collect();
         ShardedGradients { shards }
     }
@@ -78,10 +83,7 @@ impl ShardedGradients {
                 Target::Classes(c) => Target::Classes(c.get(from..to).unwrap_or(&[])),
             };
             let part = Batch::new(&batch.input[from * inputs..to * inputs], target, shard.samples);
-            let needed = spec.workspace_len(shard.samples);
-            if shard.workspace.len() < needed {
-                shard.workspace.resize(needed, 0.0);
-            }
+            shard.workspace.ensure_len(spec.workspace_len(shard.samples));
             shard.loss = spec.loss_and_gradients(params, &mut shard.grads, &mut shard.workspace, loss, &part)?;
             // Weight by the shard's share of the batch, so the sum is the batch mean.
             let weight = shard.samples as f32 / batch.size as f32;

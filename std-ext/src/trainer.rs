@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use embergrad::optim::{grad_norm, Optimizer, Schedule, Sgd};
-use embergrad::{accuracy, Batch, Error, Loss, Mlp, OptimizerState, Rng, Spec, Target};
+use embergrad::{accuracy, AlignedBuffer, Batch, Error, Loss, Mlp, OptimizerState, Rng, Spec, Target};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::dataset::Dataset;
@@ -152,7 +152,7 @@ pub struct Trainer {
     /// Epochs completed so far.
     epoch: usize,
     sharded: ShardedGradients,
-    grads: Vec<f32>,
+    grads: AlignedBuffer,
     history: Vec<EpochReport>,
 }
 
@@ -165,7 +165,7 @@ impl Trainer {
 
     fn with_state(config: TrainerConfig, optimizer: OptimizerState, epoch: usize, param_len: usize) -> Self {
         let sharded = ShardedGradients::new(param_len, config.shards);
-        Trainer { config, optimizer, epoch, sharded, grads: vec![0.0; param_len], history: Vec::new() }
+        Trainer { config, optimizer, epoch, sharded, grads: AlignedBuffer::zeroed(param_len), history: Vec::new() }
     }
 
     /// Resumes from a checkpoint written by a trainer: the network, the optimizer (with the
