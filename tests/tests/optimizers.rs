@@ -147,8 +147,11 @@ proptest! {
         for i in 0..params.len() {
             let column: Vec<Vec<f32>> = grads.iter().map(|g| vec![g[i]]).collect();
             let alone = run(&opt, &params[i..=i], &column)[0];
-            // Lanes use fused multiply-add, the scalar tail does not: a few ulps apart.
-            prop_assert!(rel_err(f64::from(together[i]), f64::from(alone), 0.1) < 1e-5,
+            // Lanes use fused multiply-add, the scalar tail does not: a few ulps apart per
+            // operation, more where `g + weight_decay·p` nearly cancels (seen: 1.4e-5 with
+            // RMSprop). Each is held to 1e-5 of the f64 reference above, so they may differ by
+            // twice that; an indexing bug in the lanes would be off by O(1).
+            prop_assert!(rel_err(f64::from(together[i]), f64::from(alone), 0.1) < 2e-5,
                 "{opt:?} param {i}: {} in a batch vs {alone} alone", together[i]);
         }
     }
