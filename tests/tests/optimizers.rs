@@ -134,10 +134,12 @@ proptest! {
             for (t, g) in grads.iter().enumerate() {
                 reference_step(&opt, t as u64 + 1, &mut p, f64::from(g[i]), &mut state);
             }
-            // f32 arithmetic on O(1) values: 1e-5 relative, parameters near zero held to 1e-5
-            // of the scale they started at.
+            // f32 arithmetic on O(1) values: a few 1e-6 relative, parameters near zero held to
+            // the same of the scale they started at; up to 3e-5 where `g + weight_decay·p`
+            // or a centered RMSprop's `v - avg²` cancel (seen: 1.05e-5 without fused
+            // multiply-adds). A wrong formula is off by 1e-3 or more.
             let err = rel_err(f64::from(ours[i]), p, 0.1);
-            prop_assert!(err < 1e-5, "{opt:?} param {i}: {} vs reference {p} (rel err {err:e})", ours[i]);
+            prop_assert!(err < 3e-5, "{opt:?} param {i}: {} vs reference {p} (rel err {err:e})", ours[i]);
         }
     }
 
@@ -149,9 +151,9 @@ proptest! {
             let alone = run(&opt, &params[i..=i], &column)[0];
             // Lanes use fused multiply-add, the scalar tail does not: a few ulps apart per
             // operation, more where `g + weight_decay·p` nearly cancels (seen: 1.4e-5 with
-            // RMSprop). Each is held to 1e-5 of the f64 reference above, so they may differ by
+            // RMSprop). Each is held to 3e-5 of the f64 reference above, so they may differ by
             // twice that; an indexing bug in the lanes would be off by O(1).
-            prop_assert!(rel_err(f64::from(together[i]), f64::from(alone), 0.1) < 2e-5,
+            prop_assert!(rel_err(f64::from(together[i]), f64::from(alone), 0.1) < 6e-5,
                 "{opt:?} param {i}: {} in a batch vs {alone} alone", together[i]);
         }
     }
