@@ -42,14 +42,13 @@ pub const MR: usize = 12;
 #[cfg(not(target_feature = "avx512f"))]
 pub const MR: usize = 6;
 
-/// Rows of the micro-tile used instead of [`MR`] when `m` is a multiple of 8 that 12 does not
-/// divide (a batch of 64, where 12-row tiles compute 72 rows): 8 rows × 2 vectors, 16
-/// accumulators. Loads per FMA rise from 14/24 to 10/16, still within two load ports, so the
-/// saved padding wins (`choose_rows`).
+/// Rows of the micro-tile for the last rows of A, where [`MR`]-tall tiles would pad (see
+/// [`tall_rows`]): 8 rows × 2 vectors, 16 accumulators. Loads per FMA rise from 14/24 to
+/// 10/16, still within two load ports.
 #[cfg(target_feature = "avx512f")]
 pub const SHORT_MR: usize = 8;
 
-/// Rows of the micro-tile used for short matrices; without AVX-512 the same as [`MR`].
+/// Rows of the micro-tile for the last rows of A; without AVX-512 the same as [`MR`].
 #[cfg(not(target_feature = "avx512f"))]
 pub const SHORT_MR: usize = MR;
 
@@ -162,47 +161,13 @@ pub fn gemm(
     if m == 0 || n == 0 || k == 0 {
         return;
     }
-    if choose_rows(m) == SHORT_MR {
-        blocked::<SHORT_MR>(m, n, k, a, b, c, accumulate, scratch);
-    } else {
-        blocked::<MR>(m, n, k, a, b, c, accumulate, scratch);
-    }
-}
-
-/// The tile height for an A of `m` rows: [`SHORT_MR`] when it pads fewer rows than [`MR`]
-/// and `MR` would pad more than 1/16 of them (m = 64: 72 rows with 12-row tiles, 64 with 8;
-/// measured 1.07–1.25× on W1's batch-64 products and n = 64; at m = 256 the taller tile's
-/// fewer loads per FMA win).
-const fn choose_rows(m: usize) -> usize {
-    let tall_padding = round_up(m, MR) - m;
-    let short_padding = round_up(m, SHORT_MR) - m;
-    if short_padding < tall_padding && tall_padding * 16 > m {
-        SHORT_MR
-    } else {
-        MR
-    }
-}
-
-/// [`gemm`] with `R`-row micro-tiles (`R` is [`MR`] or [`SHORT_MR`]; `MC` is a multiple of
-/// both).
-#[allow(clippy::too_many_arguments)] // as gemm
-#[inline(never)]
-fn blocked<const R: usize>(
-    m: usize,
-    n: usize,
-    k: usize,
-    a: MatRef<'_>,
-    b: MatRef<'_>,
-    c: &mut [f32],
-    accumulate: bool,
-    scratch: &mut [f32],
-) {
     let kc_max = k.min(KC);
     let (packed_a, rest) = take_aligned(scratch, kc_max * packed_a_rows(m));
     let (packed_b, _) = take_aligned(rest, kc_max * packed_b_cols(n));
     // B's panels are A-style panels of Bᵀ.
     let bt = MatRef { data: b.data, row_stride: b.col_stride, col_stride: b.row_stride };
     let b_in_place = bt.row_stride == 1 && readable_in_place(bt.col_stride);
+    let tall = tall_rows(m);
     for jc in (0..n).step_by(NC) {
         let nc = NC.min(n - jc);
         for pc in (0..k).step_by(KC) {
@@ -215,24 +180,78 @@ fn blocked<const R: usize>(
                 pack_b(b, pc, kc, jc, nc, packed_b);
                 Panels::packed(packed_b, kc)
             };
-            for ic in (0..m).step_by(MC) {
-                let mc = MC.min(m - ic);
-                let a_block = ABlock::new::<R>(a, ic, mc, pc, kc, packed_a);
-                // A panel outermost: it stays in L1 while the B panels stream from L2
-                // (1.08–1.20× the other order on W3's products and at n = 1024).
-                for ir in (0..mc).step_by(R) {
-                    let rows = R.min(mc - ir);
-                    for jr in (0..nc).step_by(NR) {
-                        let b_panel = b_panels.panel::<NR>(jr, nc);
-                        let cols = NR.min(nc - jr);
-                        let tile = a_block.tile::<R>(ir, rows, kc, b_panel);
-                        if rows == R && cols == NR {
-                            write_full_tile(tile, c, n, ic + ir, jc + jr, write);
-                        } else {
-                            write_tile(&tile, c, n, ic + ir, jc + jr, rows, cols, write);
-                        }
-                    }
-                }
+            let depth = DepthBlock { b_panels, p0: pc, kc, j0: jc, nc, write };
+            // Tiles MR tall for the first `tall` rows, SHORT_MR tall below, both against the
+            // same B panels.
+            for ic in (0..tall).step_by(MC) {
+                row_block::<MR>(a, ic, MC.min(tall - ic), &depth, packed_a, c, n);
+            }
+            if tall < m {
+                row_block::<SHORT_MR>(a, tall, m - tall, &depth, packed_a, c, n);
+            }
+        }
+    }
+}
+
+/// The first rows of an `m`-row A, a multiple of [`MR`], that go in `MR`-tall tiles; the
+/// rest (at most `MR + SHORT_MR` rows) go in [`SHORT_MR`]-tall tiles, which pad less: with
+/// 12 and 8, 256 rows are 20 × 12 + 2 × 8 instead of 22 × 12 (264), and a batch of 64 is
+/// 4 × 12 + 2 × 8 instead of 6 × 12 (72). Measured (interleaved, against all rows in one
+/// height, 8 for m = 64 and 12 otherwise): 1.03–1.05× on the W1 and W3 products with 256 or
+/// 1,024 rows and 1.01–1.04× at m = 64, except 0.97× on the 10-deep 128→10 input gradient.
+const fn tall_rows(m: usize) -> usize {
+    let left = m % MR;
+    if MR == SHORT_MR || left == 0 || left > SHORT_MR {
+        // Nothing left over, or more than a short tile: one padded tall tile is as good.
+        m
+    } else if left > MR - SHORT_MR {
+        // One short tile, padded less than a tall one would be.
+        m - left
+    } else if m >= MR {
+        // A few rows: the last tall tile and them make two short tiles.
+        m - left - MR
+    } else {
+        0
+    }
+}
+
+/// One depth block of B against which row blocks of A are multiplied: its panels, depths
+/// `p0..p0+kc`, columns `j0..j0+nc`, and how tiles go into C.
+struct DepthBlock<'a> {
+    b_panels: Panels<'a>,
+    p0: usize,
+    kc: usize,
+    j0: usize,
+    nc: usize,
+    write: Write,
+}
+
+/// Rows `i0..i0+mc` of C (row stride `ldc`) for one depth block, in `R`-tall tiles; A's
+/// rows are read in place or packed into `packed_a`.
+#[inline(always)]
+fn row_block<const R: usize>(
+    a: MatRef<'_>,
+    i0: usize,
+    mc: usize,
+    depth: &DepthBlock<'_>,
+    packed_a: &mut [f32],
+    c: &mut [f32],
+    ldc: usize,
+) {
+    let DepthBlock { ref b_panels, p0, kc, j0, nc, write } = *depth;
+    let a_block = ABlock::new::<R>(a, i0, mc, p0, kc, packed_a);
+    // A panel outermost: it stays in L1 while the B panels stream from L2
+    // (1.08–1.20× the other order on W3's products and at n = 1024).
+    for ir in (0..mc).step_by(R) {
+        let rows = R.min(mc - ir);
+        for jr in (0..nc).step_by(NR) {
+            let b_panel = b_panels.panel::<NR>(jr, nc);
+            let cols = NR.min(nc - jr);
+            let tile = a_block.tile::<R>(ir, rows, kc, b_panel);
+            if rows == R && cols == NR {
+                write_full_tile(tile, c, ldc, i0 + ir, j0 + jr, write);
+            } else {
+                write_tile(&tile, c, ldc, i0 + ir, j0 + jr, rows, cols, write);
             }
         }
     }
