@@ -167,7 +167,7 @@ pub fn gemm(
     // B's panels are A-style panels of Bᵀ.
     let bt = MatRef { data: b.data, row_stride: b.col_stride, col_stride: b.row_stride };
     let b_in_place = bt.row_stride == 1 && readable_in_place(bt.col_stride);
-    let tall = tall_rows(m);
+    let tall = tall_rows(m, k);
     for jc in (0..n).step_by(NC) {
         let nc = NC.min(n - jc);
         for pc in (0..k).step_by(KC) {
@@ -193,13 +193,25 @@ pub fn gemm(
     }
 }
 
-/// The first rows of an `m`-row A, a multiple of [`MR`], that go in `MR`-tall tiles; the
-/// rest (at most `MR + SHORT_MR` rows) go in [`SHORT_MR`]-tall tiles, which pad less: with
-/// 12 and 8, 256 rows are 20 × 12 + 2 × 8 instead of 22 × 12 (264), and a batch of 64 is
-/// 4 × 12 + 2 × 8 instead of 6 × 12 (72). Measured (interleaved, against all rows in one
-/// height, 8 for m = 64 and 12 otherwise): 1.03–1.05× on the W1 and W3 products with 256 or
-/// 1,024 rows and 1.01–1.04× at m = 64, except 0.97× on the 10-deep 128→10 input gradient.
-const fn tall_rows(m: usize) -> usize {
+/// Depth up to which [`tall_rows`] prefers short tiles.
+const SHALLOW_DEPTH: usize = 32;
+
+/// The first rows of an `m`-row A, a multiple of [`MR`], that go in `MR`-tall tiles for a
+/// product `k` deep; the rest (at most `MR + SHORT_MR` rows) go in [`SHORT_MR`]-tall tiles,
+/// which pad less: with 12 and 8, 256 rows are 20 × 12 + 2 × 8 instead of 22 × 12 (264), and
+/// a batch of 64 is 4 × 12 + 2 × 8 instead of 6 × 12 (72). Measured (interleaved, against all
+/// rows in one height, 8 for m = 64 and 12 otherwise): 1.03–1.05× on the W1 and W3 products
+/// with 256 or 1,024 rows and 1.01–1.04× at m = 64.
+///
+/// Products at most [`SHALLOW_DEPTH`] deep whose `m` short tiles divide use short tiles
+/// throughout: there each tile's fixed cost (setting up its rows, storing it) weighs more
+/// than its arithmetic, and the 12 row pointers of a tall tile read in place do not all fit
+/// in registers. Measured at m = 64: 1.07× at k = 10 (W1's 128→10 input gradient), 1.05×
+/// at 24, 1.01× at 16; no change at m = 256.
+const fn tall_rows(m: usize, k: usize) -> usize {
+    if k <= SHALLOW_DEPTH && m.is_multiple_of(SHORT_MR) {
+        return 0;
+    }
     let left = m % MR;
     if MR == SHORT_MR || left == 0 || left > SHORT_MR {
         // Nothing left over, or more than a short tile: one padded tall tile is as good.
