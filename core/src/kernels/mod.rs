@@ -26,5 +26,5 @@ pub use products::{
     product_scratch_len, uses_packing, PACKING_THRESHOLD, SMALL_SIDE_MIN, SMALL_SIDE_VOLUME,
 };
 pub use simd::HAS_SIMD;
-pub use transpose::transpose;
+pub use transpose::transpose_with_row_offsets;
 pub use vector::{axpy, dot, scale, sum};

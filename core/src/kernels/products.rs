@@ -14,7 +14,7 @@
 
 use super::gemm::{gemm, gemm_scratch_len, MatRef, MR, NR};
 use super::simd::{load, store, Vector, HAS_SIMD, LANES};
-use super::transpose::transpose;
+use super::transpose::transpose_with_row_offsets;
 use super::vector::{axpy, dot};
 
 /// Extent, in every dimension, from which the blocked path is used whatever the volume.
@@ -107,12 +107,9 @@ pub fn matmul_a_bt_bias(
         direct_a_bt_bias(a, b, bias, c, m, k, n);
     } else if forward_transposes(m, n) {
         let (c_t, scratch) = scratch.split_at_mut(m * n);
-        // Row j of cᵀ starts as bias[j]; the product adds b·aᵀ.
-        for (c_t_row, &bias_val) in c_t.chunks_exact_mut(m).zip(bias) {
-            c_t_row.fill(bias_val);
-        }
-        gemm(n, m, k, MatRef::row_major(b, k), MatRef::transposed(a, k), c_t, true, scratch);
-        transpose(c_t, n, m, c);
+        gemm(n, m, k, MatRef::row_major(b, k), MatRef::transposed(a, k), c_t, false, scratch);
+        // Row j of cᵀ gets bias[j] on its way into column j of c.
+        transpose_with_row_offsets(c_t, n, m, bias, c);
     } else {
         for c_row in c.chunks_exact_mut(n).take(m) {
             c_row.copy_from_slice(&bias[..n]);
