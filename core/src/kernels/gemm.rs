@@ -251,7 +251,7 @@ fn row_block<const R: usize>(
     ldc: usize,
 ) {
     let DepthBlock { ref b_panels, p0, kc, j0, nc, write } = *depth;
-    let a_block = ABlock::new::<R>(a, i0, mc, p0, kc, packed_a);
+    let a_block = ABlock::new::<R>(a, (i0, mc), (p0, kc), nc, packed_a);
     // A panel outermost: it stays in L1 while the B panels stream from L2
     // (1.08–1.20× the other order on W3's products and at n = 1024).
     for ir in (0..mc).step_by(R) {
@@ -290,22 +290,37 @@ const MAX_IN_PLACE_STRIDE: usize = 512;
 /// [`ABlock::Rows`]).
 const ROWS_COLLIDE_STRIDE: usize = 512;
 
+/// Columns of C from which a row-major A whose rows collide is packed rather than read in
+/// place (see [`ABlock::Rows`]): 16 tiles per A panel.
+const PACK_COLLIDING_ROWS_FROM: usize = 512;
+
 /// One block `[i0.., p0..p0+kc]` of A, as the micro-kernel reads it.
 enum ABlock<'a> {
     /// A with unit column stride (row-major): each tile broadcasts straight from MR rows of A,
     /// which saves the transposing copy that packing a row-major A needs (1.6× at n = 64).
-    /// Not when the rows lie a multiple of 512 floats (2 KiB) apart: the panel's MR rows then
-    /// share one or two L1 sets with each other and the streaming B panels and evict each
-    /// other; packed, the same A ran 1.06–1.08× faster at n = 1024 and in W3's input gradient.
+    /// When the rows lie a multiple of 512 floats (2 KiB) apart, the panel's MR rows share
+    /// one or two L1 sets with each other and the streaming B panels and evict each other;
+    /// packing then pays where each panel serves many tiles (1.06–1.08× at n = 1024 and in
+    /// W3's input gradient), but not where it serves few: with fewer than
+    /// [`PACK_COLLIDING_ROWS_FROM`] columns the copy costs more than the collisions (read in
+    /// place: 1.04× on W3's forward product, 256 columns; 1.4× with a batch of 64).
     Rows { a: MatRef<'a>, i0: usize, p0: usize },
     /// Panels with contiguous columns: packed, or in place when A has unit row stride.
     Panels(Panels<'a>),
 }
 
 impl<'a> ABlock<'a> {
-    /// Rows `i0..i0+mc`, depths `p0..p0+kc` of `a`; `scratch` holds whatever must be packed.
-    fn new<const R: usize>(a: MatRef<'a>, i0: usize, mc: usize, p0: usize, kc: usize, scratch: &'a mut [f32]) -> Self {
-        if a.col_stride == 1 && !a.row_stride.is_multiple_of(ROWS_COLLIDE_STRIDE) {
+    /// Rows `i0..i0+mc`, depths `p0..p0+kc` of `a`, for a block of `nc` columns of C;
+    /// `scratch` holds whatever must be packed.
+    fn new<const R: usize>(
+        a: MatRef<'a>,
+        (i0, mc): (usize, usize),
+        (p0, kc): (usize, usize),
+        nc: usize,
+        scratch: &'a mut [f32],
+    ) -> Self {
+        let rows_collide = a.row_stride.is_multiple_of(ROWS_COLLIDE_STRIDE);
+        if a.col_stride == 1 && (!rows_collide || nc < PACK_COLLIDING_ROWS_FROM) {
             ABlock::Rows { a, i0, p0 }
         } else if a.row_stride == 1 && readable_in_place(a.col_stride) {
             ABlock::Panels(Panels::in_place::<R>(a, i0, mc, p0, kc, scratch))
