@@ -166,7 +166,7 @@ pub fn gemm(
     let (packed_b, _) = take_aligned(rest, kc_max * packed_b_cols(n));
     // B's panels are A-style panels of Bᵀ.
     let bt = MatRef { data: b.data, row_stride: b.col_stride, col_stride: b.row_stride };
-    let b_in_place = bt.row_stride == 1 && readable_in_place(bt.col_stride);
+    let b_in_place = bt.row_stride == 1 && b_readable_in_place(bt.col_stride, m);
     let tall = tall_rows(m, k);
     for jc in (0..n).step_by(NC) {
         let nc = NC.min(n - jc);
@@ -276,11 +276,28 @@ fn row_block<const R: usize>(
 ///   each other (measured: 0.75× the packed speed at n = 1024, 0.9× at 256);
 /// - a stride over [`MAX_IN_PLACE_STRIDE`]: a B panel streams from L2 once per tile (an A
 ///   panel once per row of tiles), and the L1's stride prefetcher, which follows strides up
-///   to 2 KiB, no longer fetches its next lines ahead (measured on W1's 784-wide operands, interleaved: packing them was
-///   1.06–1.15× faster for the input gradient and 1.05–1.10× for the weight gradient).
+///   to 2 KiB, no longer fetches its next lines ahead (measured on W1's 784-wide operands,
+///   interleaved: packing them was 1.06–1.15× faster for the input gradient and 1.05–1.10×
+///   for the weight gradient).
 const fn readable_in_place(depth_stride: usize) -> bool {
     !depth_stride.is_multiple_of(256) && depth_stride <= MAX_IN_PLACE_STRIDE
 }
+
+/// Whether B's panels, consecutive depths `depth_stride` floats apart, are read in place in
+/// a product with `m` rows: as [`readable_in_place`], and also at the colliding strides 256
+/// and 512 when few A panels stream over them (`m · depth_stride` at most
+/// [`COLLIDING_B_IN_PLACE`]), since the collisions cost once per A panel and the copy once.
+/// Measured (interleaved, against packing): 1.12× at m = 64 and 1.06× at 128 with stride
+/// 256 (W1's 256→128 input and weight gradients), 1.03–1.05× at 256 and 384; 1.14× at
+/// m = 64 and 1.04× at 128 with stride 512, but 0.95× at 256.
+const fn b_readable_in_place(depth_stride: usize, m: usize) -> bool {
+    readable_in_place(depth_stride)
+        || (depth_stride <= MAX_IN_PLACE_STRIDE && m.saturating_mul(depth_stride) <= COLLIDING_B_IN_PLACE)
+}
+
+/// The largest `m · depth_stride` at which [`b_readable_in_place`] reads colliding B panels
+/// in place: 384 rows at a 256-float stride, 192 at 512.
+const COLLIDING_B_IN_PLACE: usize = 384 * 256;
 
 /// The largest depth stride, in floats, of a panel read in place: 2 KiB, the longest stride
 /// the L1 stride prefetcher of current x86 cores follows (Intel's optimization manual).
