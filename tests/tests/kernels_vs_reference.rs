@@ -2,6 +2,7 @@
 //! over random shapes (including 1 and sizes that are not multiples of the SIMD width).
 
 use embergrad::kernels::{self, reference, MatRef};
+use embergrad::AlignedBuffer;
 use proptest::prelude::*;
 
 /// The transpose of a row-major `rows × cols` matrix, row-major.
@@ -75,10 +76,10 @@ proptest! {
     /// The packed GEMM itself, over every shape (it is also used below the threshold here),
     /// overwriting and accumulating, with row-major and transposed operands.
     #[test]
-    fn packed_gemm((a, b, c, (m, n, k), accumulate, transpose_a, transpose_b) in shape().prop_flat_map(|(m, n, k)| {
-        (values(m * k), values(k * n), values(m * n), Just((m, n, k)), any::<bool>(), any::<bool>(), any::<bool>())
+    fn packed_gemm((a, b, c, (m, n, k), (accumulate, transpose_a, transpose_b, on_lines)) in shape().prop_flat_map(|(m, n, k)| {
+        (values(m * k), values(k * n), values(m * n), Just((m, n, k)), any::<(bool, bool, bool, bool)>())
     })) {
-        check_gemm((m, n, k), &a, &b, c, accumulate, transpose_a, transpose_b)?;
+        check_gemm((m, n, k), &a, &b, c, accumulate, transpose_a, transpose_b, on_lines)?;
     }
 
     #[test]
@@ -136,12 +137,22 @@ fn check_gemm(
     accumulate: bool,
     transpose_a: bool,
     transpose_b: bool,
+    on_lines: bool,
 ) -> Result<(), TestCaseError> {
-    // Lay A and B out as asked, keeping the row-major copies for the reference.
-    let a_stored = if transpose_a { transpose(a, m, k) } else { a.to_vec() };
-    let b_stored = if transpose_b { transpose(b, k, n) } else { b.to_vec() };
-    let a_view = if transpose_a { MatRef::transposed(&a_stored, m) } else { MatRef::row_major(&a_stored, k) };
-    let b_view = if transpose_b { MatRef::transposed(&b_stored, k) } else { MatRef::row_major(&b_stored, n) };
+    // Lay A and B out as asked, keeping the row-major copies for the reference; half the
+    // time on a cache line (where B panels with long strides are read in place), half 16
+    // bytes off it (where they are packed).
+    let offset = if on_lines { 0 } else { 4 };
+    let place = |values: Vec<f32>| {
+        let mut storage = AlignedBuffer::zeroed(values.len() + offset);
+        storage[offset..].copy_from_slice(&values);
+        storage
+    };
+    let a_storage = place(if transpose_a { transpose(a, m, k) } else { a.to_vec() });
+    let b_storage = place(if transpose_b { transpose(b, k, n) } else { b.to_vec() });
+    let (a_stored, b_stored) = (&a_storage[offset..], &b_storage[offset..]);
+    let a_view = if transpose_a { MatRef::transposed(a_stored, m) } else { MatRef::row_major(a_stored, k) };
+    let b_view = if transpose_b { MatRef::transposed(b_stored, k) } else { MatRef::row_major(b_stored, n) };
     let mut scratch = vec![f32::NAN; kernels::gemm_scratch_len(m, n, k)];
     let (mut fast, mut slow) = (c.clone(), c);
     kernels::gemm(m, n, k, a_view, b_view, &mut fast, accumulate, &mut scratch);
@@ -154,15 +165,16 @@ proptest! {
 
     /// Shapes that cross the GEMM's blocks and layout rules: depths past one `KC` block (the
     /// later blocks add into C), rows past one `MC` block, columns past one `NC` block, and
-    /// the strides at which operands otherwise read in place get packed: multiples of 256
-    /// floats and strides over 512 (n and k up to 600 and past 1,000, m near 500).
+    /// the strides at which operands read in place or packed switch: multiples of 256
+    /// floats, strides over 512 (n and k up to 800 and past 1,000, m near 500), operands on
+    /// cache lines or off them.
     #[test]
-    fn gemm_across_blocks_and_strides((a, b, c, (m, n, k), accumulate, transpose_a, transpose_b) in prop_oneof![
-        (prop_oneof![1usize..=130, 470usize..=500], prop_oneof![Just(256usize), Just(512), 1usize..=300], prop_oneof![Just(256usize), Just(512), 200usize..=600]),
+    fn gemm_across_blocks_and_strides((a, b, c, (m, n, k), (accumulate, transpose_a, transpose_b, on_lines)) in prop_oneof![
+        (prop_oneof![1usize..=130, 470usize..=500], prop_oneof![Just(256usize), Just(512), 1usize..=300, 700usize..=800], prop_oneof![Just(256usize), Just(512), 200usize..=600]),
         (1usize..=20, 1020usize..=1100, 1usize..=300),
     ].prop_flat_map(|(m, n, k)| {
-        (values(m * k), values(k * n), values(m * n), Just((m, n, k)), any::<bool>(), any::<bool>(), any::<bool>())
+        (values(m * k), values(k * n), values(m * n), Just((m, n, k)), any::<(bool, bool, bool, bool)>())
     })) {
-        check_gemm((m, n, k), &a, &b, c, accumulate, transpose_a, transpose_b)?;
+        check_gemm((m, n, k), &a, &b, c, accumulate, transpose_a, transpose_b, on_lines)?;
     }
 }

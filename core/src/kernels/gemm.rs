@@ -166,7 +166,8 @@ pub fn gemm(
     let (packed_b, _) = take_aligned(rest, kc_max * packed_b_cols(n));
     // B's panels are A-style panels of Bᵀ.
     let bt = MatRef { data: b.data, row_stride: b.col_stride, col_stride: b.row_stride };
-    let b_in_place = bt.row_stride == 1 && b_readable_in_place(bt.col_stride, m);
+    let rows_on_lines = (bt.data.as_ptr() as usize).is_multiple_of(64) && bt.col_stride.is_multiple_of(LINE_FLOATS);
+    let b_in_place = bt.row_stride == 1 && b_readable_in_place(bt.col_stride, m, rows_on_lines);
     let tall = tall_rows(m, k);
     for jc in (0..n).step_by(NC) {
         let nc = NC.min(n - jc);
@@ -276,9 +277,10 @@ fn row_block<const R: usize>(
 ///   each other (measured: 0.75× the packed speed at n = 1024, 0.9× at 256);
 /// - a stride over [`MAX_IN_PLACE_STRIDE`]: a B panel streams from L2 once per tile (an A
 ///   panel once per row of tiles), and the L1's stride prefetcher, which follows strides up
-///   to 2 KiB, no longer fetches its next lines ahead (measured on W1's 784-wide operands,
-///   interleaved: packing them was 1.06–1.15× faster for the input gradient and 1.05–1.10×
-///   for the weight gradient).
+///   to 2 KiB, no longer fetches its next lines ahead (measured on W1's 784-wide operands
+///   16 bytes off a cache line, interleaved: packing them was 1.06–1.15× faster for the
+///   input gradient and 1.05–1.10× for the weight gradient; for B on cache lines see
+///   [`b_readable_in_place`]).
 const fn readable_in_place(depth_stride: usize) -> bool {
     !depth_stride.is_multiple_of(256) && depth_stride <= MAX_IN_PLACE_STRIDE
 }
@@ -290,10 +292,21 @@ const fn readable_in_place(depth_stride: usize) -> bool {
 /// Measured (interleaved, against packing): 1.12× at m = 64 and 1.06× at 128 with stride
 /// 256 (W1's 256→128 input and weight gradients), 1.03–1.05× at 256 and 384; 1.14× at
 /// m = 64 and 1.04× at 128 with stride 512, but 0.95× at 256.
-const fn b_readable_in_place(depth_stride: usize, m: usize) -> bool {
+///
+/// Strides over [`MAX_IN_PLACE_STRIDE`] that do not collide are read in place too when
+/// `rows_on_lines` (every panel row starts on a cache line, so its 32 floats are exactly two
+/// lines; off a line they span three) and `m` is at most [`LONG_STRIDE_B_IN_PLACE_ROWS`]:
+/// 1.11× at m = 64 (W1's 784→256 input gradient), 1.07× at 128 and 1.01–1.02× at 256 on
+/// 784-float strides.
+const fn b_readable_in_place(depth_stride: usize, m: usize, rows_on_lines: bool) -> bool {
     readable_in_place(depth_stride)
         || (depth_stride <= MAX_IN_PLACE_STRIDE && m.saturating_mul(depth_stride) <= COLLIDING_B_IN_PLACE)
+        || (rows_on_lines && !depth_stride.is_multiple_of(256) && m <= LONG_STRIDE_B_IN_PLACE_ROWS)
 }
+
+/// The most rows of C for which [`b_readable_in_place`] reads line-aligned B panels with a
+/// stride over [`MAX_IN_PLACE_STRIDE`] in place.
+const LONG_STRIDE_B_IN_PLACE_ROWS: usize = 256;
 
 /// The largest `m · depth_stride` at which [`b_readable_in_place`] reads colliding B panels
 /// in place: 384 rows at a 256-float stride, 192 at 512.
