@@ -5,8 +5,7 @@ use alloc::vec::Vec;
 use core::fmt;
 use core::ops::{Deref, DerefMut};
 
-/// Floats in a 64-byte cache line.
-const LINE_FLOATS: usize = 16;
+use crate::kernels::{floats_to_line, LINE_FLOATS};
 
 /// A fixed-length, zero-initialised `f32` buffer whose first element sits on a 64-byte
 /// boundary; it dereferences to `[f32]`.
@@ -42,8 +41,7 @@ impl AlignedBuffer {
     /// `len` zeros, the first on a 64-byte boundary.
     pub fn zeroed(len: usize) -> Self {
         let storage = vec![0.0; len + LINE_FLOATS - 1];
-        // An f32 pointer is 4-byte aligned, so a 64-byte boundary is at most 15 floats on.
-        let start = storage.as_ptr().align_offset(LINE_FLOATS * core::mem::size_of::<f32>()).min(LINE_FLOATS - 1);
+        let start = floats_to_line(storage.as_ptr());
         AlignedBuffer { storage, start, len }
     }
 

@@ -103,9 +103,15 @@ const fn round_up(n: usize, multiple: usize) -> usize {
     n.div_ceil(multiple) * multiple
 }
 
-/// Floats in a cache line: both packed buffers start on one, so no SIMD load of a packed
-/// panel straddles two lines (measured: 3–5% of the micro-kernel's speed on AVX-512).
-const LINE_FLOATS: usize = 16;
+/// Floats in a 64-byte cache line: both packed buffers start on one, so no SIMD load of a
+/// packed panel straddles two lines (measured: 3–5% of the micro-kernel's speed on AVX-512).
+pub(crate) const LINE_FLOATS: usize = 16;
+
+/// How many floats past `ptr` the next cache line starts (0 when `ptr` is on one).
+pub(crate) fn floats_to_line(ptr: *const f32) -> usize {
+    // An f32 pointer is 4-byte aligned, so a line is at most 15 floats on.
+    ptr.align_offset(LINE_FLOATS * core::mem::size_of::<f32>()).min(LINE_FLOATS - 1)
+}
 
 /// Length of the packing scratch [`gemm`] needs for an `m × n × k` product (0 when any
 /// dimension is 0): the packed A block, the packed B block and room to align both.
@@ -136,7 +142,7 @@ const fn packed_b_cols(n: usize) -> usize {
 
 /// Splits `len` floats starting on a cache line off the front of `buffer`.
 fn take_aligned(buffer: &mut [f32], len: usize) -> (&mut [f32], &mut [f32]) {
-    let skip = buffer.as_ptr().align_offset(LINE_FLOATS * core::mem::size_of::<f32>()).min(LINE_FLOATS - 1);
+    let skip = floats_to_line(buffer.as_ptr());
     let (taken, rest) = buffer[skip..].split_at_mut(len);
     (taken, rest)
 }
@@ -166,7 +172,7 @@ pub fn gemm(
     let (packed_b, _) = take_aligned(rest, kc_max * packed_b_cols(n));
     // B's panels are A-style panels of Bᵀ.
     let bt = MatRef { data: b.data, row_stride: b.col_stride, col_stride: b.row_stride };
-    let rows_on_lines = (bt.data.as_ptr() as usize).is_multiple_of(64) && bt.col_stride.is_multiple_of(LINE_FLOATS);
+    let rows_on_lines = floats_to_line(bt.data.as_ptr()) == 0 && bt.col_stride.is_multiple_of(LINE_FLOATS);
     let b_in_place = bt.row_stride == 1 && b_readable_in_place(bt.col_stride, m, rows_on_lines);
     let tall = tall_rows(m, k);
     for jc in (0..n).step_by(NC) {

@@ -19,6 +19,8 @@ pub use elementwise::{
     exp_slice, leaky_relu_backward, leaky_relu_slice, log_sum_exp, max, relu_backward, relu_slice, sigmoid_backward,
     sigmoid_slice, softmax_in_place, tanh_backward, tanh_slice,
 };
+#[cfg(feature = "alloc")]
+pub(crate) use gemm::{floats_to_line, LINE_FLOATS};
 pub use gemm::{gemm, gemm_scratch_len, MatRef, KC, MC, MR, NC, NR, SHORT_MR};
 pub use lanes::{run_update, ElementUpdate, Lanes};
 pub use products::{
