@@ -5,13 +5,18 @@
 //! Tables: the measured FMA peak; GEMM at n = 64, 256, 1024 and the W1/W3 layer products in
 //! their real layouts (forward `X·Wᵀ`, input gradient `dZ·W`, weight gradient `dZᵀ·X`), each
 //! against `matrixmultiply` and the `gemm` crate given the same strides; the W1 and W3
-//! training steps as a share of the peak measured in the same rounds.
+//! training steps as a share of the peak measured in the same rounds; and the paths a
+//! product with one small dimension could take (`depth`, `narrow`), behind the rules in
+//! `core/src/kernels/strips.rs`.
 //!
 //! `cargo bench -p embergrad-benches --bench ratios [-- FILTER...]` runs the tables whose
 //! title contains one of the filters (all without one), e.g. `square-64`, `w1`, `train`.
 //! `ROUNDS=n` changes the round count.
 
-use embergrad::kernels::{forward_scratch_len, matmul_a_b, matmul_a_bt_bias, matmul_at_b, product_scratch_len};
+use embergrad::kernels::{
+    direct_a_b, forward_scratch_len, gemm, gemm_scratch_len, matmul_a_b, matmul_a_bt_bias, matmul_at_b,
+    product_scratch_len, transpose_with_row_offsets, MatRef,
+};
 use embergrad::optim::{Adam, Optimizer, Sgd};
 use embergrad::AlignedBuffer;
 use embergrad_benches::interleave::{compare, Contender, Figures};
@@ -136,6 +141,106 @@ fn layer_tables(name: &str, batch: usize, n_in: usize, n_out: usize) {
     );
 }
 
+/// One way to compute a product into the given output.
+type Path<'a> = Box<dyn FnMut(&mut [f32]) + 'a>;
+
+/// The paths one product could take, timed in the same rounds (ratios against the first,
+/// the dispatching function): where `strips.rs` takes over from the blocked GEMM and the
+/// direct loops, at the depths and widths its rules name.
+fn paths_table(title: &str, (m, n, k): (usize, usize, usize), paths: Vec<(&str, Path<'_>)>) {
+    let title = format!("{title}: m={m} n={n} k={k}");
+    if !wanted(&title) {
+        return;
+    }
+    let flops = 2.0 * (m * n * k) as f64;
+    let mut outs: Vec<AlignedBuffer> = paths.iter().map(|_| AlignedBuffer::zeroed(m * n)).collect();
+    let mut contenders: Vec<Contender<'_>> = paths
+        .into_iter()
+        .zip(outs.iter_mut())
+        .map(|((name, mut path), out)| {
+            Contender::new(name, flops, move || {
+                path(out);
+                black_box(&mut *out);
+            })
+        })
+        .collect();
+    let figures = compare(&mut contenders, rounds(), SLICE);
+    print_table(&title, &figures, None);
+}
+
+/// `C = A·B` at small depths (the input gradient of a layer with `k` outputs): the
+/// dispatching `matmul_a_b` (the register-held strips of `SHALLOW_MAX_DEPTH` and
+/// `SHALLOW_MIN_ROWS`) against the blocked GEMM, the direct loops and `matrixmultiply`.
+fn depth_tables() {
+    let small_m = [1, 2, 4, 8].map(|m| (m, 128, 10));
+    let depths = [3, 8, 12, 15, 16, 24].map(|k| (64, 128, k));
+    for (m, n, k) in
+        [(64, 128, 10), (256, 1024, 10), (256, 256, 15), (256, 256, 16)].into_iter().chain(small_m).chain(depths)
+    {
+        let (a, b) = (data(m * k, 1), data(k * n, 2));
+        let scratch = std::cell::RefCell::new(vec![0.0; gemm_scratch_len(m, n, k)]);
+        let (a, b, scratch) = (&a, &b, &scratch);
+        paths_table(
+            "depth",
+            (m, n, k),
+            vec![
+                ("matmul_a_b", Box::new(move |c| matmul_a_b(a, b, c, m, k, n, &mut scratch.borrow_mut()))),
+                (
+                    "blocked gemm",
+                    Box::new(move |c| {
+                        let (a, b) = (MatRef::row_major(a, k), MatRef::row_major(b, n));
+                        gemm(m, n, k, a, b, c, false, &mut scratch.borrow_mut())
+                    }),
+                ),
+                ("direct loops", Box::new(move |c| direct_a_b(a, b, c, m, k, n))),
+                (
+                    "matrixmultiply",
+                    Box::new(move |c| {
+                        matrixmultiply_product(m, n, k, Strided::row_major(a, k), Strided::row_major(b, n), c)
+                    }),
+                ),
+            ],
+        );
+    }
+}
+
+/// The forward product of a layer with few outputs: the dispatching `matmul_a_bt_bias`
+/// (one-vector strips from `strips.rs` up to `LANES` outputs) against the blocked path it
+/// replaced there (`Yᵀ = W·Xᵀ`, then a transpose that adds the bias) and `matrixmultiply`.
+fn narrow_tables() {
+    for (m, n, k) in [(64, 10, 128), (256, 10, 1024), (32, 16, 128), (8, 10, 64)] {
+        let (x, w, bias) = (data(m * k, 1), data(n * k, 2), vec![0.5; n]);
+        let scratch =
+            std::cell::RefCell::new(vec![0.0; m * n + gemm_scratch_len(n, m, k) + forward_scratch_len(m, n, k)]);
+        let (x, w, bias, scratch) = (&x, &w, &bias, &scratch);
+        paths_table(
+            "narrow",
+            (m, n, k),
+            vec![
+                (
+                    "matmul_a_bt_bias",
+                    Box::new(move |y| matmul_a_bt_bias(x, w, bias, y, m, k, n, &mut scratch.borrow_mut())),
+                ),
+                (
+                    "blocked Yᵀ + transpose",
+                    Box::new(move |y| {
+                        let mut scratch = scratch.borrow_mut();
+                        let (y_t, packing) = scratch.split_at_mut(m * n);
+                        gemm(n, m, k, MatRef::row_major(w, k), MatRef::transposed(x, k), y_t, false, packing);
+                        transpose_with_row_offsets(y_t, n, m, bias, y);
+                    }),
+                ),
+                (
+                    "matrixmultiply",
+                    Box::new(move |y| {
+                        matrixmultiply_product(m, n, k, Strided::row_major(x, k), Strided::transposed(w, k), y)
+                    }),
+                ),
+            ],
+        );
+    }
+}
+
 fn training_table(title: &str, step: impl FnOnce() -> ClassificationStep) {
     if !wanted(title) {
         return;
@@ -163,6 +268,8 @@ fn main() {
     layer_tables("w1 256→128 b64", 64, 256, 128);
     layer_tables("w1 128→10 b64", 64, 128, 10);
     layer_tables("w3 1024→1024 b256", 256, 1024, 1024);
+    depth_tables();
+    narrow_tables();
     training_table("train W1 784-256-128-10 batch 64 SGD", || {
         ClassificationStep::new(1, &[784, 256, 128, 10], 64, Optimizer::Sgd(Sgd::new(0.01)))
     });

@@ -141,7 +141,7 @@ const fn packed_b_cols(n: usize) -> usize {
 }
 
 /// Splits `len` floats starting on a cache line off the front of `buffer`.
-fn take_aligned(buffer: &mut [f32], len: usize) -> (&mut [f32], &mut [f32]) {
+pub(crate) fn take_aligned(buffer: &mut [f32], len: usize) -> (&mut [f32], &mut [f32]) {
     let skip = floats_to_line(buffer.as_ptr());
     let (taken, rest) = buffer[skip..].split_at_mut(len);
     (taken, rest)
@@ -472,7 +472,14 @@ fn pack_b(b: MatRef<'_>, p0: usize, kc: usize, j0: usize, nc: usize, packed: &mu
 /// stride copies each source row into a column of the panel; a unit row stride copies `W`
 /// consecutive values straight into each panel row.
 #[inline(always)]
-fn pack_panel<const W: usize>(m: MatRef<'_>, row0: usize, rows: usize, p0: usize, kc: usize, panel: &mut [f32]) {
+pub(crate) fn pack_panel<const W: usize>(
+    m: MatRef<'_>,
+    row0: usize,
+    rows: usize,
+    p0: usize,
+    kc: usize,
+    panel: &mut [f32],
+) {
     if m.col_stride == 1 {
         if rows < W {
             panel.fill(0.0);

@@ -12,6 +12,7 @@ mod lanes;
 mod products;
 pub mod reference;
 mod simd;
+mod strips;
 mod transpose;
 mod vector;
 
@@ -28,5 +29,6 @@ pub use products::{
     product_scratch_len, uses_packing, PACKING_THRESHOLD, SMALL_SIDE_MIN, SMALL_SIDE_VOLUME,
 };
 pub use simd::HAS_SIMD;
+pub use strips::{SHALLOW_MAX_DEPTH, SHALLOW_MIN_ROWS};
 pub use transpose::transpose_with_row_offsets;
 pub use vector::{axpy, dot, scale, sum};

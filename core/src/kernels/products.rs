@@ -6,14 +6,17 @@
 //! - backward `dX = dZ·W`       ([`matmul_a_b`]);
 //! - backward `dW = dZᵀ·X`      ([`matmul_at_b`]).
 //!
-//! Each picks one of two paths by size ([`uses_packing`]): the packed, blocked [`gemm`] for
-//! products large in every dimension, or direct loops over contiguous rows (dot products or
-//! axpys) when a dimension is small. Packing copies `O(k·(m + n))` values to save work on
-//! `O(m·n·k)` multiply-adds, so it loses when any of m, n, k is small, e.g. batch 1 on a
-//! device, where the direct loops are the matrix-vector products they should be.
+//! Each picks its path by size: the packed, blocked [`gemm`] for products large in every
+//! dimension ([`uses_packing`]); one-vector strips (`strips.rs`) for a forward product with
+//! at most one vector of outputs and, with AVX-512, an input gradient at most
+//! [`SHALLOW_MAX_DEPTH`](super::SHALLOW_MAX_DEPTH) deep; or direct loops over contiguous rows
+//! (dot products or axpys) when a dimension is small. Packing copies `O(k·(m + n))` values
+//! to save work on `O(m·n·k)` multiply-adds, so it loses when any of m, n, k is small, e.g.
+//! batch 1 on a device, where the direct loops are the matrix-vector products they should be.
 
 use super::gemm::{gemm, gemm_scratch_len, MatRef, MR, NR};
 use super::simd::{load, store, Vector, HAS_SIMD, LANES};
+use super::strips::{narrow_a_bt_bias, narrow_scratch_len, shallow_a_b, takes_shallow};
 use super::transpose::transpose_with_row_offsets;
 use super::vector::{axpy, dot};
 
@@ -29,7 +32,9 @@ pub const PACKING_THRESHOLD: usize = 20;
 /// in place rather than packed. Measured with `cargo bench -p embergrad-benches --bench
 /// ratios -- 128→10` (interleaved): 1.1× (forward), 2× (input gradient) and 2.1× (weight
 /// gradient) the direct loops for 128→10 at batch 64; batch 1 stays on the direct loops
-/// (2–8× faster there: a tile would be one row of eight or twelve).
+/// (2–8× faster there: a tile would be one row of eight or twelve). The forward and input
+/// gradient of such a layer now take the strips of `strips.rs`, faster again; the same
+/// thresholds decide when the forward's strip is worth packing.
 pub const SMALL_SIDE_MIN: usize = 8;
 
 /// Multiply-adds from which a product with a side of at least [`SMALL_SIDE_MIN`] takes the
@@ -60,14 +65,15 @@ pub const fn product_scratch_len(m: usize, n: usize, k: usize) -> usize {
 
 /// Whether the blocked forward product computes `cᵀ = b·aᵀ` and transposes it, rather than
 /// `c = a·bᵀ` directly: when `c` has more columns (a layer's outputs) than rows (the batch),
-/// or when that orientation pads less of the register tiles (a 10-output layer fills a third
-/// of a 32-wide tile but most of a 12-tall one). Then `b` (the weights) is read by rows in
+/// or when that orientation pads less of the register tiles (a 20-output layer fills
+/// under two thirds of a 32-wide tile but most of two 12-tall ones; layers with at most one
+/// vector of outputs take the strips instead). Then `b` (the weights) is read by rows in
 /// place and only `a` (the inputs) is packed, where the direct orientation packs the weights
 /// with transposes; and the tile's 12 rows run along the outputs, so a batch of 64 does not
 /// pad 64 rows to 72. Measured with `cargo bench -p embergrad-benches --bench ratios --
 /// forward` (interleaved, against the direct orientation and `matrixmultiply`): 1.16–1.30×
 /// on the forward products of W1 (784→256, 256→128 at batch 64) and W3 (batch 256), and
-/// 0.82× → 1.17× `matrixmultiply` on W1's 128→10.
+/// 0.82× → 1.17× `matrixmultiply` on W1's 128→10 (which the strips now take, at 1.3–1.6×).
 const fn forward_transposes(m: usize, n: usize) -> bool {
     let direct_tiles = m.div_ceil(MR) * MR * n.div_ceil(NR) * NR;
     let transposed_tiles = n.div_ceil(MR) * MR * m.div_ceil(NR) * NR;
@@ -81,6 +87,8 @@ const fn forward_transposes(m: usize, n: usize) -> bool {
 pub const fn forward_scratch_len(m: usize, n: usize, k: usize) -> usize {
     if !uses_packing(m, n, k) {
         0
+    } else if n <= LANES {
+        narrow_scratch_len(k)
     } else if forward_transposes(m, n) {
         m * n + gemm_scratch_len(n, m, k)
     } else {
@@ -105,6 +113,8 @@ pub fn matmul_a_bt_bias(
     debug_assert!(scratch.len() >= forward_scratch_len(m, n, k));
     if !uses_packing(m, n, k) {
         direct_a_bt_bias(a, b, bias, c, m, k, n);
+    } else if n <= LANES {
+        narrow_a_bt_bias(a, b, bias, c, m, k, n, scratch);
     } else if forward_transposes(m, n) {
         let (c_t, scratch) = scratch.split_at_mut(m * n);
         gemm(n, m, k, MatRef::row_major(b, k), MatRef::transposed(a, k), c_t, false, scratch);
@@ -131,7 +141,9 @@ pub fn direct_a_bt_bias(a: &[f32], b: &[f32], bias: &[f32], c: &mut [f32], m: us
 /// `c[m, n] = a[m, k] · b[k, n]` (overwrites `c`).
 pub fn matmul_a_b(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize, scratch: &mut [f32]) {
     debug_assert!(a.len() >= m * k && b.len() >= k * n && c.len() >= m * n);
-    if uses_packing(m, n, k) {
+    if takes_shallow(m, k) {
+        shallow_a_b(a, b, c, m, k, n);
+    } else if uses_packing(m, n, k) {
         gemm(m, n, k, MatRef::row_major(a, k), MatRef::row_major(b, n), c, false, scratch);
     } else {
         direct_a_b(a, b, c, m, k, n);
