@@ -278,7 +278,11 @@ fn row_block<const R: usize>(
             } else {
                 (edge.as_flattened_mut(), NR, 0, Write::Store)
             };
-            let tile = a_block.tile::<R>(ir, rows, kc, b_panel);
+            let tile = if cols <= LANES {
+                a_block.tile::<R, 1>(ir, rows, kc, b_panel).map(|[v]| [v, Vector::ZERO])
+            } else {
+                a_block.tile::<R, 2>(ir, rows, kc, b_panel)
+            };
             write_full_tile(tile, dest, dest_ldc, at, dest_write);
             if !full {
                 write_corner(&edge, c, ldc, (i0 + ir, j0 + jr), (rows, cols), write);
@@ -379,7 +383,13 @@ impl<'a> ABlock<'a> {
 
     /// The tile of block rows `ir..ir+rows` (`rows ≤ R`) against `b_panel`.
     #[inline(always)]
-    fn tile<const R: usize>(&self, ir: usize, rows: usize, kc: usize, b_panel: Panel<'_>) -> [[Vector; 2]; R] {
+    fn tile<const R: usize, const V: usize>(
+        &self,
+        ir: usize,
+        rows: usize,
+        kc: usize,
+        b_panel: Panel<'_>,
+    ) -> [[Vector; V]; R] {
         match self {
             ABlock::Rows { a, i0, p0 } => {
                 // Missing rows of a partial panel repeat its first row; they are never
@@ -540,23 +550,25 @@ pub(crate) fn pack_panel<const W: usize>(
     }
 }
 
-/// One MR×NR tile of `A_panel · B_panel` over depth `kc`, all in registers.
+/// One R×(V·LANES) tile of `A_panel · B_panel` over depth `kc`, all in registers: `V` = 2
+/// (the full [`NR`]-wide tile) everywhere but at a last panel of at most one vector of
+/// columns, where `V` = 1 halves the multiply-adds.
 #[inline(always)]
-fn micro_kernel<const R: usize>(
+fn micro_kernel<const R: usize, const V: usize>(
     kc: usize,
     a_column: impl Fn(usize) -> [f32; R],
     b_panel: Panel<'_>,
-) -> [[Vector; 2]; R] {
-    let mut acc = [[Vector::ZERO; 2]; R];
+) -> [[Vector; V]; R] {
+    let mut acc = [[Vector::ZERO; V]; R];
     for p in 0..kc {
         let a_column = a_column(p);
-        let b_row = &b_panel.data[p * b_panel.step..p * b_panel.step + NR];
-        let b0 = load(&b_row[..LANES]);
-        let b1 = load(&b_row[LANES..]);
+        let b_row = &b_panel.data[p * b_panel.step..p * b_panel.step + V * LANES];
+        let b: [Vector; V] = core::array::from_fn(|v| load(&b_row[v * LANES..(v + 1) * LANES]));
         for (row, a_value) in acc.iter_mut().zip(a_column) {
             let a = Vector::splat(a_value);
-            row[0] = a.mul_add(b0, row[0]);
-            row[1] = a.mul_add(b1, row[1]);
+            for (acc_v, b_v) in row.iter_mut().zip(b) {
+                *acc_v = a.mul_add(b_v, *acc_v);
+            }
         }
     }
     acc
