@@ -22,8 +22,9 @@
 //!   read in place like B.
 //!
 //! Edges: a partial last panel is packed with zeros (or, for A read by rows, repeats a row),
-//! so the micro-kernel always runs a full tile; only the write-back of a partial tile is
-//! clipped to the rows and columns that exist.
+//! so the micro-kernel always runs a full-height tile, one vector wide where at most one
+//! vector of columns is left and two otherwise; a partial tile is written whole into a
+//! buffer of its own and only its valid corner copied into C.
 
 use wide::f32x8;
 
