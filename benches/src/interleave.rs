@@ -1,7 +1,8 @@
 //! Interleaved timing for a noisy shared machine: every contender of a comparison is timed
 //! once per round, rounds repeat, and the figures reported are medians over rounds. A slow
 //! spell of the machine hits all contenders of the round alike, so the per-round ratios
-//! are far steadier than figures taken minutes apart.
+//! are far steadier than figures taken minutes apart. The order rotates from round to
+//! round, so no contender always follows the same neighbour.
 
 use std::time::{Duration, Instant};
 
@@ -63,10 +64,14 @@ pub fn compare(contenders: &mut [Contender<'_>], rounds: usize, slice: Duration)
     for contender in contenders.iter_mut() {
         seconds_per_call(&mut contender.run, slice);
     }
-    let mut throughputs = vec![Vec::with_capacity(rounds); contenders.len()];
-    for _ in 0..rounds {
-        for (contender, series) in contenders.iter_mut().zip(throughputs.iter_mut()) {
-            series.push(contender.work_per_call / seconds_per_call(&mut contender.run, slice));
+    let count = contenders.len();
+    let mut throughputs = vec![Vec::with_capacity(rounds); count];
+    for round in 0..rounds {
+        // Each round starts one contender further on, so none always runs right after the
+        // same neighbour (whose cache footprint or heavy vector load it would inherit).
+        for i in (0..count).map(|i| (i + round) % count) {
+            let contender = &mut contenders[i];
+            throughputs[i].push(contender.work_per_call / seconds_per_call(&mut contender.run, slice));
         }
     }
     let firsts = throughputs[0].clone();
