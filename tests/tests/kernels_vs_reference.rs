@@ -178,3 +178,37 @@ proptest! {
         check_gemm((m, n, k), &a, &b, c, accumulate, transpose_a, transpose_b, on_lines)?;
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// The one-vector strips (`strips.rs`) at their edges: input gradients at most 15 deep
+    /// (with AVX-512) with partial last strips, widths below one vector (a row's whole-vector
+    /// store then spills over several following rows) and more than one 64-row block, and
+    /// forward products with at most one vector of outputs. The outputs sit inside longer
+    /// buffers filled with a sentinel that must survive: the whole-vector stores may run
+    /// into the next row, never past the last one.
+    #[test]
+    fn strips_stay_inside_the_output((a, b, bias, (m, k, n), forward) in prop_oneof![
+        (4usize..=140, 1usize..=15, 1usize..=40).prop_map(|s| (s, false)),
+        (8usize..=140, 8usize..=200, 8usize..=16).prop_map(|s| (s, true)),
+    ].prop_flat_map(|((m, k, n), forward)| {
+        (values(m * k), values(k * n), values(n), Just((m, k, n)), Just(forward))
+    })) {
+        const SENTINEL: f32 = 12345.0;
+        let tail = 40;
+        let (mut fast, mut slow) = (vec![SENTINEL; m * n + tail], vec![0.0; m * n]);
+        if forward {
+            // `b` holds the weights `[n, k]` here.
+            let mut scratch = vec![0.0; kernels::forward_scratch_len(m, n, k)];
+            kernels::matmul_a_bt_bias(&a, &b, &bias, &mut fast, m, k, n, &mut scratch);
+            reference::matmul_a_bt_bias(&a, &b, &bias, &mut slow, m, k, n);
+        } else {
+            let mut scratch = vec![0.0; kernels::product_scratch_len(m, n, k)];
+            kernels::matmul_a_b(&a, &b, &mut fast, m, k, n, &mut scratch);
+            reference::matmul_a_b(&a, &b, &mut slow, m, k, n);
+        }
+        prop_assert!(fast[m * n..].iter().all(|&v| v == SENTINEL), "a store ran past the output");
+        assert_close(&fast[..m * n], &slow, k)?;
+    }
+}
