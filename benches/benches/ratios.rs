@@ -174,8 +174,10 @@ fn paths_table(title: &str, (m, n, k): (usize, usize, usize), paths: Vec<(&str, 
 fn depth_tables() {
     let small_m = [1, 2, 4, 8].map(|m| (m, 128, 10));
     let depths = [3, 8, 12, 15, 16, 24].map(|k| (64, 128, k));
-    for (m, n, k) in
-        [(64, 128, 10), (256, 1024, 10), (256, 256, 15), (256, 256, 16)].into_iter().chain(small_m).chain(depths)
+    for (m, n, k) in [(64, 128, 10), (256, 1000, 10), (256, 1024, 10), (256, 256, 15), (256, 256, 16)]
+        .into_iter()
+        .chain(small_m)
+        .chain(depths)
     {
         let (a, b) = (data(m * k, 1), data(k * n, 2));
         let scratch = std::cell::RefCell::new(vec![0.0; gemm_scratch_len(m, n, k)]);

@@ -141,7 +141,7 @@ pub fn direct_a_bt_bias(a: &[f32], b: &[f32], bias: &[f32], c: &mut [f32], m: us
 /// `c[m, n] = a[m, k] · b[k, n]` (overwrites `c`).
 pub fn matmul_a_b(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize, scratch: &mut [f32]) {
     debug_assert!(a.len() >= m * k && b.len() >= k * n && c.len() >= m * n);
-    if takes_shallow(m, k) {
+    if takes_shallow(m, n, k) {
         shallow_a_b(a, b, c, m, k, n);
     } else if uses_packing(m, n, k) {
         gemm(m, n, k, MatRef::row_major(a, k), MatRef::row_major(b, n), c, false, scratch);

@@ -104,17 +104,25 @@ const SHALLOW_ROW_BLOCK: usize = 64;
 /// depth`): 0.7–1.0× the direct loops at 1 and 2 rows, 1.1–1.2× at 4, 1.5× at 8.
 pub const SHALLOW_MIN_ROWS: usize = 4;
 
-/// Whether [`shallow_a_b`] computes a product with `m` rows and depth `k`: with AVX-512
-/// (the strip needs up to [`SHALLOW_MAX_DEPTH`] registers; with 16 it would spill), for
-/// depths `1..=SHALLOW_MAX_DEPTH` and at least [`SHALLOW_MIN_ROWS`] rows.
-pub(crate) const fn takes_shallow(m: usize, k: usize) -> bool {
-    cfg!(target_feature = "avx512f") && k >= 1 && k <= SHALLOW_MAX_DEPTH && m >= SHALLOW_MIN_ROWS
+/// Whether [`shallow_a_b`] computes an `m × n` product of depth `k`: with AVX-512 (the
+/// strip needs up to [`SHALLOW_MAX_DEPTH`] registers; with 16 it would spill), for depths
+/// `1..=SHALLOW_MAX_DEPTH`, at least [`SHALLOW_MIN_ROWS`] rows, and rows of C not a
+/// multiple of 1,024 floats (4 KiB) apart: there a pass's rows all fall into one L1 set
+/// and evict each other as they are stored (measured with this rule switched off, at
+/// n = 1,024 and 2,048, 256 rows, depth 10: 0.66–0.75× the blocked kernel, and still
+/// 0.93–0.96× with 8-row passes; at n = 1,000 the strips were 1.3–1.45× it).
+pub(crate) const fn takes_shallow(m: usize, n: usize, k: usize) -> bool {
+    cfg!(target_feature = "avx512f")
+        && k >= 1
+        && k <= SHALLOW_MAX_DEPTH
+        && m >= SHALLOW_MIN_ROWS
+        && !n.is_multiple_of(1024)
 }
 
-/// `c[m, n] = a[m, k] · b[k, n]` (all row-major) for `k` with [`takes_shallow`]; does
+/// `c[m, n] = a[m, k] · b[k, n]` (all row-major) for a shape with [`takes_shallow`]; does
 /// nothing for other depths.
 pub(crate) fn shallow_a_b(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
-    debug_assert!(takes_shallow(m, k) && a.len() >= m * k && b.len() >= k * n && c.len() >= m * n);
+    debug_assert!(takes_shallow(m, n, k) && a.len() >= m * k && b.len() >= k * n && c.len() >= m * n);
     // The strip is an array of registers, so its depth is a constant: one instance per depth.
     macro_rules! by_depth {
         ($($depth:literal)*) => {
