@@ -88,7 +88,7 @@ fn narrow_tile<const R: usize>(
 /// registers, with AVX-512 (a strip is this many of its 32 vector registers, beside two
 /// accumulators). Measured against the blocked kernel with
 /// `cargo bench -p embergrad-benches --bench ratios -- depth` (interleaved; m = 64 to 256,
-/// n = 128 to 1,024): 1.2–1.5× as fast at depths 3 to 12, 1.1–1.3× at 15, but 0.85–1.0× at
+/// n = 128 to 1,000): 1.2–1.7× as fast at depths 3 to 12, 1.1–1.3× at 15, but 0.85–1.0× at
 /// 16 and no better than even from 17 to 24 (at 32 the strip no longer fits in registers).
 pub const SHALLOW_MAX_DEPTH: usize = 15;
 
