@@ -614,7 +614,8 @@ fn write_full_row(c_row: &mut [f32], row: [Vector; 2], write: Write) {
 }
 
 /// Writes (or adds) the valid `rows × cols` corner of a tile, held in `edge`, into C at
-/// `(i0, j0)`.
+/// `(i0, j0)`. Out of line: only the edge tiles of a product come here, and inlined into
+/// every tile loop it only adds code around the micro-kernel.
 #[inline(never)]
 fn write_corner<const R: usize>(
     edge: &[[f32; NR]; R],
