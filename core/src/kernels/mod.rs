@@ -9,6 +9,7 @@
 mod elementwise;
 mod gemm;
 mod lanes;
+mod prefetch;
 mod products;
 pub mod reference;
 mod simd;
