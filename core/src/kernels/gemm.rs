@@ -7,8 +7,7 @@
 //! 3. `ic`: rows of C and A in blocks of [`MC`]; A's block as MR-tall panels;
 //! 4. `ir`, `jr`: every MR×NR tile of the block, computed by [`micro_kernel`] from one A panel
 //!    (held in L1 across the `jr` loop) and one B panel with all MR·NR accumulators in
-//!    registers; where A is read by rows (AVX-512), [`WIDE_MR`]×2NR tiles instead, from two
-//!    B panels side by side.
+//!    registers.
 //!
 //! Packing is a copy, and at the sizes a small network has (batch 64, a few hundred units) it
 //! costs a large share of the product, so each operand is read in place where its layout
@@ -57,15 +56,6 @@ pub const SHORT_MR: usize = MR;
 
 /// Columns of a micro-tile: two SIMD vectors.
 pub const NR: usize = 2 * LANES;
-
-/// Rows of a wide tile, 6 rows × 2 [`NR`]-wide B panels side by side (4 vectors): 24
-/// accumulators, as many as the [`MR`] × [`NR`] tile, plus 4 registers for the B row and 1
-/// for the broadcast A value. Used with AVX-512 where A is read by rows in blocks deeper
-/// than 32 (the measurements are in `gemm.rs`): a tall tile broadcasts from 12 row
-/// pointers, which do not fit in the 15 general registers beside the loop's others and are
-/// reloaded from the stack at every depth (26 loads per 24 multiply-adds); a wide tile
-/// needs 6 (10 loads).
-pub const WIDE_MR: usize = 6;
 
 /// Depth of a block. One A micro-panel (`MR × KC` floats: 12 KiB with AVX-512, 6 KiB with
 /// AVX2) stays in the 32–48 KiB L1 data cache while the block's B micro-panels (`KC × NR`:
@@ -200,19 +190,13 @@ pub fn gemm(
                 Panels::packed(packed_b, kc)
             };
             let depth = DepthBlock { b_panels, p0: pc, kc, j0: jc, nc, write };
-            if takes_wide_tiles(a, kc, nc) {
-                for ic in (0..m).step_by(MC) {
-                    row_block::<WIDE_MR>(a, (ic, MC.min(m - ic)), &depth, packed_a, c, n, true);
-                }
-                continue;
-            }
             // Tiles MR tall for the first `tall` rows, SHORT_MR tall below, both against the
             // same B panels.
             for ic in (0..tall).step_by(MC) {
-                row_block::<MR>(a, (ic, MC.min(tall - ic)), &depth, packed_a, c, n, false);
+                row_block::<MR>(a, ic, MC.min(tall - ic), &depth, packed_a, c, n);
             }
             if tall < m {
-                row_block::<SHORT_MR>(a, (tall, m - tall), &depth, packed_a, c, n, false);
+                row_block::<SHORT_MR>(a, tall, m - tall, &depth, packed_a, c, n);
             }
         }
     }
@@ -263,18 +247,17 @@ struct DepthBlock<'a> {
     write: Write,
 }
 
-/// Rows `i0..i0+mc` of C (row stride `ldc`) for one depth block, in `R`-tall tiles (two
-/// panels wide where `wide` allows, see [`takes_wide_tiles`]); A's rows are read in place or
-/// packed into `packed_a`.
+/// Rows `i0..i0+mc` of C (row stride `ldc`) for one depth block, in `R`-tall tiles; A's
+/// rows are read in place or packed into `packed_a`.
 #[inline(always)]
 fn row_block<const R: usize>(
     a: MatRef<'_>,
-    (i0, mc): (usize, usize),
+    i0: usize,
+    mc: usize,
     depth: &DepthBlock<'_>,
     packed_a: &mut [f32],
     c: &mut [f32],
     ldc: usize,
-    wide: bool,
 ) {
     let DepthBlock { ref b_panels, p0, kc, j0, nc, write } = *depth;
     let a_block = ABlock::new::<R>(a, (i0, mc), (p0, kc), nc, packed_a);
@@ -288,30 +271,17 @@ fn row_block<const R: usize>(
     // (1.08–1.20× the other order on W3's products and at n = 1024).
     for ir in (0..mc).step_by(R) {
         let rows = R.min(mc - ir);
-        let mut jr = 0;
-        while jr < nc {
-            let cols = nc - jr;
-            let at = (i0 + ir, j0 + jr);
-            if wide && rows == R && cols >= 2 * NR {
-                // A wide tile: two B panels side by side.
-                let (left, right) = (b_panels.panel::<NR>(jr, nc), b_panels.panel::<NR>(jr + NR, nc));
-                let tile = a_block.tile::<R, 4>(ir, rows, kc, |p, prefetch| {
-                    let ([v0, v1], [v2, v3]) = (left.row::<2>(p, prefetch), right.row::<2>(p, prefetch));
-                    [v0, v1, v2, v3]
-                });
-                write_full_tile(tile, c, ldc, at.0 * ldc + at.1, write);
-                jr += 2 * NR;
-                continue;
-            }
+        for jr in (0..nc).step_by(NR) {
             let b_panel = b_panels.panel::<NR>(jr, nc);
+            let cols = NR.min(nc - jr);
+            let at = (i0 + ir, j0 + jr);
             if cols <= LANES {
-                let tile = a_block.tile::<R, 1>(ir, rows, kc, |p, prefetch| b_panel.row::<1>(p, prefetch));
+                let tile = a_block.tile::<R, 1>(ir, rows, kc, b_panel);
                 place_tile(tile, c, ldc, at, (rows, cols), write, &mut edge);
             } else {
-                let tile = a_block.tile::<R, 2>(ir, rows, kc, |p, prefetch| b_panel.row::<2>(p, prefetch));
-                place_tile(tile, c, ldc, at, (rows, cols.min(NR)), write, &mut edge);
+                let tile = a_block.tile::<R, 2>(ir, rows, kc, b_panel);
+                place_tile(tile, c, ldc, at, (rows, cols), write, &mut edge);
             }
-            jr += NR;
         }
     }
 }
@@ -391,25 +361,6 @@ const ROWS_COLLIDE_STRIDE: usize = 512;
 /// place (see [`ABlock::Rows`]): 16 tiles per A panel.
 const PACK_COLLIDING_ROWS_FROM: usize = 512;
 
-/// Whether a depth block `kc` deep and `nc` columns wide goes in [`WIDE_MR`]-row wide tiles
-/// (its rows in as many of them as fit, the rest of each row of tiles and a partial last row
-/// of tiles in [`WIDE_MR`] × [`NR`] tiles): with AVX-512, where A is read by rows, deeper
-/// than [`SHALLOW_DEPTH`], and at least two panels wide. Measured (interleaved, against the
-/// tall and short tiles, two runs): 1.05–1.12× on W1's 784→256 and 256→128 forward products
-/// (1.03–1.07× on their input gradients), 1.09–1.11× on W3's 1024→1024 forward, 1.04–1.15× on
-/// the forward and input-gradient products of 1024→256, 256→1024, 784→256 and 512→512
-/// layers at batch 128 or 256; weight gradients (A packed) do not take them.
-fn takes_wide_tiles(a: MatRef<'_>, kc: usize, nc: usize) -> bool {
-    cfg!(target_feature = "avx512f") && kc > SHALLOW_DEPTH && nc >= 2 * NR && reads_rows(a, nc)
-}
-
-/// Whether the tiles of a block `nc` columns wide broadcast A straight from its rows
-/// ([`ABlock::Rows`]) rather than from packed panels.
-fn reads_rows(a: MatRef<'_>, nc: usize) -> bool {
-    let rows_collide = a.row_stride.is_multiple_of(ROWS_COLLIDE_STRIDE);
-    a.col_stride == 1 && (!rows_collide || nc < PACK_COLLIDING_ROWS_FROM)
-}
-
 /// One block `[i0.., p0..p0+kc]` of A, as the micro-kernel reads it.
 enum ABlock<'a> {
     /// A with unit column stride (row-major): each tile broadcasts straight from MR rows of A,
@@ -435,7 +386,8 @@ impl<'a> ABlock<'a> {
         nc: usize,
         scratch: &'a mut [f32],
     ) -> Self {
-        if reads_rows(a, nc) {
+        let rows_collide = a.row_stride.is_multiple_of(ROWS_COLLIDE_STRIDE);
+        if a.col_stride == 1 && (!rows_collide || nc < PACK_COLLIDING_ROWS_FROM) {
             ABlock::Rows { a, i0, p0 }
         } else if a.row_stride == 1 && readable_in_place(a.col_stride) {
             ABlock::Panels(Panels::in_place::<R>(a, i0, mc, p0, kc, scratch))
@@ -445,16 +397,14 @@ impl<'a> ABlock<'a> {
         }
     }
 
-    /// The tile of block rows `ir..ir+rows` (`rows ≤ R`) against the B rows `b_row(p,
-    /// prefetch)` yields for each depth `p`; `prefetch` says whether the tile's loop has room
-    /// for prefetches.
+    /// The tile of block rows `ir..ir+rows` (`rows ≤ R`) against `b_panel`.
     #[inline(always)]
     fn tile<const R: usize, const V: usize>(
         &self,
         ir: usize,
         rows: usize,
         kc: usize,
-        b_row: impl Fn(usize, bool) -> [Vector; V],
+        b_panel: Panel<'_>,
     ) -> [[Vector; V]; R] {
         match self {
             ABlock::Rows { a, i0, p0 } => {
@@ -464,10 +414,11 @@ impl<'a> ABlock<'a> {
                     let start = (i0 + ir + if r < rows { r } else { 0 }) * a.row_stride + p0;
                     &a.data[start..start + kc]
                 });
-                // No prefetching of B here: with a tall tile's 12 row pointers reloaded from
-                // the stack, this loop is bound by loads, which prefetches would add to
-                // (0.97–0.98× on W1's and W3's forward products).
-                micro_kernel(kc, |p| core::array::from_fn(|r| row_slices[r][p]), |p| b_row(p, false))
+                // No prefetching here: with A's row pointers reloaded from the stack, this
+                // loop is bound by loads, which prefetches would add to (0.97–0.98× on
+                // W1's and W3's forward products).
+                let b_panel = Panel { prefetch: false, ..b_panel };
+                micro_kernel(kc, |p| core::array::from_fn(|r| row_slices[r][p]), b_panel)
             }
             ABlock::Panels(panels) => {
                 let a_panel = panels.panel::<R>(ir, ir + rows);
@@ -475,7 +426,7 @@ impl<'a> ABlock<'a> {
                     let column = &a_panel.data[p * a_panel.step..p * a_panel.step + R];
                     core::array::from_fn(|r| column[r])
                 };
-                micro_kernel(kc, column, |p| b_row(p, true))
+                micro_kernel(kc, column, b_panel)
             }
         }
     }
@@ -491,22 +442,6 @@ struct Panel<'a> {
     /// it reads: set for the panels of a packed block, which follow each other in memory, so
     /// the prefetches running past a panel's end fetch the start of the next.
     prefetch: bool,
-}
-
-impl Panel<'_> {
-    /// The first `V` vectors of the panel at depth `p`, prefetching [`PREFETCH_DEPTHS`]
-    /// ahead if the panel asks for it and the caller allows it.
-    #[inline(always)]
-    fn row<const V: usize>(&self, p: usize, prefetch: bool) -> [Vector; V] {
-        if prefetch && self.prefetch {
-            let ahead = (p + PREFETCH_DEPTHS) * self.step;
-            for line in (0..V * LANES).step_by(LINE_FLOATS) {
-                prefetch_line(self.data.as_ptr().wrapping_add(ahead + line));
-            }
-        }
-        let row = &self.data[p * self.step..p * self.step + V * LANES];
-        core::array::from_fn(|v| load(&row[v * LANES..(v + 1) * LANES]))
-    }
 }
 
 /// Where the micro-panels of one operand block are: all packed, or read in place from an
@@ -651,24 +586,26 @@ pub(crate) fn pack_panel<const W: usize>(
 /// read by rows (see [`ABlock::tile`]).
 const PREFETCH_DEPTHS: usize = 16;
 
-/// One R×(V·LANES) tile over depth `kc`, all in registers: at each depth `p`, the R values
-/// `a_column(p)` of A times the V vectors `b_row(p)` of B. `V` = 2 (the full [`NR`]-wide
-/// tile) everywhere but at a last panel of at most one vector of columns, where `V` = 1
-/// halves the multiply-adds, and in wide tiles (`V` = 4, see [`WIDE_MR`]).
+/// One R×(V·LANES) tile of `A_panel · B_panel` over depth `kc`, all in registers: `V` = 2
+/// (the full [`NR`]-wide tile) everywhere but at a last panel of at most one vector of
+/// columns, where `V` = 1 halves the multiply-adds.
 #[inline(always)]
 fn micro_kernel<const R: usize, const V: usize>(
     kc: usize,
     a_column: impl Fn(usize) -> [f32; R],
-    b_row: impl Fn(usize) -> [Vector; V],
+    b_panel: Panel<'_>,
 ) -> [[Vector; V]; R] {
     let mut acc = [[Vector::ZERO; V]; R];
     for p in 0..kc {
-        // B first: its loads (and prefetches, behind a branch) come before A's values are
-        // read, so those stay memory operands of the broadcasts; read first, they were
-        // loaded into registers ahead of the branch and broadcast from there, a shuffle on
-        // an FMA port (0.7× on the W1 and W3 products).
-        let b = b_row(p);
+        if b_panel.prefetch {
+            let ahead = (p + PREFETCH_DEPTHS) * b_panel.step;
+            for line in (0..V * LANES).step_by(LINE_FLOATS) {
+                prefetch_line(b_panel.data.as_ptr().wrapping_add(ahead + line));
+            }
+        }
         let a_column = a_column(p);
+        let b_row = &b_panel.data[p * b_panel.step..p * b_panel.step + V * LANES];
+        let b: [Vector; V] = core::array::from_fn(|v| load(&b_row[v * LANES..(v + 1) * LANES]));
         for (row, a_value) in acc.iter_mut().zip(a_column) {
             let a = Vector::splat(a_value);
             for (acc_v, b_v) in row.iter_mut().zip(b) {

@@ -23,7 +23,7 @@ pub use elementwise::{
 };
 #[cfg(feature = "alloc")]
 pub(crate) use gemm::{floats_to_line, LINE_FLOATS};
-pub use gemm::{gemm, gemm_scratch_len, MatRef, KC, MC, MR, NC, NR, SHORT_MR, WIDE_MR};
+pub use gemm::{gemm, gemm_scratch_len, MatRef, KC, MC, MR, NC, NR, SHORT_MR};
 pub use lanes::{run_update, ElementUpdate, Lanes};
 pub use products::{
     direct_a_b, direct_a_bt_bias, direct_at_b, forward_scratch_len, matmul_a_b, matmul_a_bt_bias, matmul_at_b,
