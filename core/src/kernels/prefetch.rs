@@ -3,8 +3,8 @@
 //! Safe Rust has no prefetch. The safe alternative, a plain load of the line ahead (kept
 //! alive by folding it into a value), was measured against it on the blocked product's
 //! packed panels (see `PREFETCH_DEPTHS` in `gemm.rs`): on W3's input and weight gradients it
-//! gained 0.5–1% over no prefetch where the prefetch instruction gained 2–8% in the same
-//! runs, since a load must complete before it retires and a prefetch need not.
+//! gained 0.5–1% over no prefetch where the prefetch instruction gained 5–6% in the same
+//! run, since a load must complete before it retires and a prefetch need not.
 
 /// Asks the CPU to start loading the cache line holding `ptr` into its L1 cache. Only a
 /// hint: `ptr` may point anywhere (past the end of a slice included), it is never
