@@ -41,8 +41,10 @@ fn seconds_per_call(run: &mut dyn FnMut(), slice: Duration) -> f64 {
 /// Fisher–Yates shuffle of `order` driven by the counter-based generator the workloads use,
 /// so a run's orders are the same every time.
 fn shuffle(order: &mut [usize], round: u64) {
+    let draws_per_round = order.len() as u64;
     for i in (1..order.len()).rev() {
-        let pick = (f64::from(crate::uniform(0x5eed_07de, round * 64 + i as u64)) * (i + 1) as f64) as usize;
+        let draw = crate::uniform(0x5eed_07de, round * draws_per_round + i as u64);
+        let pick = (f64::from(draw) * (i + 1) as f64) as usize;
         order.swap(i, pick.min(i));
     }
 }
