@@ -192,11 +192,12 @@ pub fn gemm(
             let depth = DepthBlock { b_panels, p0: pc, kc, j0: jc, nc, write };
             // Tiles MR tall for the first `tall` rows, SHORT_MR tall below, both against the
             // same B panels.
+            // `packed_a` holds one block of at most MC rows, so both heights go in MC blocks.
             for ic in (0..tall).step_by(MC) {
                 row_block::<MR>(a, ic, MC.min(tall - ic), &depth, packed_a, c, n);
             }
-            if tall < m {
-                row_block::<SHORT_MR>(a, tall, m - tall, &depth, packed_a, c, n);
+            for ic in (tall..m).step_by(MC) {
+                row_block::<SHORT_MR>(a, ic, MC.min(m - ic), &depth, packed_a, c, n);
             }
         }
     }
