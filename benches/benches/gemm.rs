@@ -98,7 +98,7 @@ fn products(c: &mut Criterion) {
         if m * n * k <= 256 * 256 * 256 {
             group.bench_with_input(BenchmarkId::new("naive", name), &(), |bench, _| {
                 bench.iter(|| {
-                    embergrad::kernels::reference::matmul_a_b(&a, &b, &mut out, m, k, n);
+                    embergrad::kernels::internals::reference::matmul_a_b(&a, &b, &mut out, m, k, n);
                     black_box(&mut out);
                 })
             });
@@ -109,9 +109,9 @@ fn products(c: &mut Criterion) {
 
 /// Where packing starts to pay: square products of side `s`, the packed GEMM against the
 /// direct (unpacked) loops, for each of the dense layer's three products. The crossover sets
-/// `embergrad::kernels::PACKING_THRESHOLD`.
+/// `embergrad::kernels::internals::tuning::PACKING_THRESHOLD`.
 fn crossover(c: &mut Criterion) {
-    use embergrad::kernels::{direct_a_b, direct_a_bt_bias, direct_at_b};
+    use embergrad::kernels::internals::{direct_a_b, direct_a_bt_bias, direct_at_b};
     let mut group = c.benchmark_group("crossover");
     group.sample_size(20);
     for s in [4usize, 8, 12, 16, 24, 32, 48] {

@@ -13,9 +13,10 @@
 //! title contains one of the filters (all without one), e.g. `square-64`, `w1`, `train`.
 //! `ROUNDS=n` changes the round count.
 
+use embergrad::kernels::internals::{direct_a_b, transpose_with_row_offsets};
 use embergrad::kernels::{
-    direct_a_b, forward_scratch_len, gemm, gemm_scratch_len, matmul_a_b, matmul_a_bt_bias, matmul_at_b,
-    product_scratch_len, transpose_with_row_offsets, MatRef,
+    forward_scratch_len, gemm, gemm_scratch_len, matmul_a_b, matmul_a_bt_bias, matmul_at_b, product_scratch_len,
+    MatRef,
 };
 use embergrad::optim::{Adam, Optimizer, Sgd};
 use embergrad::AlignedBuffer;

@@ -1,7 +1,8 @@
 //! A cache-blocked matrix product `C (+)= A·B` with a register-blocked SIMD micro-kernel, in
 //! the BLIS loop order. The packing buffers come from the caller.
 //!
-//! Loop nest, outermost first (names as in the BLIS papers):
+//! Loop nest, outermost first (names as in the BLIS papers; the sizes and the rules below are
+//! in `tuning.rs`):
 //! 1. `jc`: columns of C and B in blocks of [`NC`];
 //! 2. `pc`: the shared dimension in blocks of [`KC`]; B's block as NR-wide panels;
 //! 3. `ic`: rows of C and A in blocks of [`MC`]; A's block as MR-tall panels;
@@ -14,10 +15,10 @@
 //! allows it and packed only where it does not:
 //! - B with unit column stride (the input and weight gradients' B): its panel rows are
 //!   contiguous, read in place unless the stride makes them collide in L1 or defeats the
-//!   prefetcher ([`readable_in_place`]); other B (the forward's `Wᵀ`) is packed with SIMD
+//!   prefetcher ([`b_layout`]); other B (the forward's `Wᵀ`) is packed with SIMD
 //!   transposes.
 //! - A with unit column stride (row-major): the kernel broadcasts from MR rows directly,
-//!   unless their stride makes them collide in L1 ([`ABlock::Rows`]).
+//!   unless their stride makes them collide in L1 ([`a_layout`]).
 //! - A with unit row stride (the weight gradient's `dZᵀ`): its panel columns are contiguous,
 //!   read in place like B.
 //!
@@ -28,51 +29,14 @@
 
 use wide::f32x8;
 
+use super::paths::{record, KernelPath};
 use super::prefetch::prefetch_line;
 use super::simd::{load, store, Vector, LANES};
 use super::transpose::load8;
-
-/// Rows of a micro-tile with AVX-512: 12 rows × 2 vectors = 24 accumulators, plus 2 registers
-/// for the B row and 1 for the broadcast A value: 27 of the 32 zmm registers. Each loaded B
-/// vector feeds 12 FMAs, so loads stay well below the two FMA pipes' demand.
-#[cfg(target_feature = "avx512f")]
-pub const MR: usize = 12;
-
-/// Rows of a micro-tile. 6 rows × 2 vectors = 12 accumulators, plus 2 registers for the B
-/// row and 1 for the broadcast A value: 15 of the 16 vector registers AVX2 has, and enough
-/// independent FMA chains (12) to cover 2 FMA pipes × 4 cycles of latency.
-#[cfg(not(target_feature = "avx512f"))]
-pub const MR: usize = 6;
-
-/// Rows of the micro-tile for the last rows of A, where [`MR`]-tall tiles would pad (see
-/// [`tall_rows`]): 8 rows × 2 vectors, 16 accumulators. Loads per FMA rise from 14/24 to
-/// 10/16, still within two load ports.
-#[cfg(target_feature = "avx512f")]
-pub const SHORT_MR: usize = 8;
-
-/// Rows of the micro-tile for the last rows of A; without AVX-512 the same as [`MR`].
-#[cfg(not(target_feature = "avx512f"))]
-pub const SHORT_MR: usize = MR;
-
-/// Columns of a micro-tile: two SIMD vectors.
-pub const NR: usize = 2 * LANES;
-
-/// Depth of a block. One A micro-panel (`MR × KC` floats: 12 KiB with AVX-512, 6 KiB with
-/// AVX2) stays in the 32–48 KiB L1 data cache while the block's B micro-panels (`KC × NR`:
-/// 32 or 16 KiB) stream past it from L2. Measured against 128 and 384 (`--bench ratios`,
-/// interleaved): 256 was as fast or faster on every W1/W3 shape and square size.
-pub const KC: usize = 256;
-
-/// Rows of an A block: the A panels packed (when A must be packed) before the tiles of the
-/// block are computed, `MC × KC` floats = 480 KiB, in L2 beside the B block. A multiple of
-/// [`MR`] (6 and 12). Measured: 480 beat 120 by 6–19% on W1's weight gradient (m = 256 in
-/// one block instead of three, the last of 16 rows) and matched 240 and 960 elsewhere.
-pub const MC: usize = 480;
-
-/// Columns of a B block: `KC × NC` floats = 1 MiB, which stays in a 2 MiB L2 while every A
-/// panel of the block streams over it. A multiple of [`NR`]. Measured against 512 (same
-/// speed) and 2048 (the block overflows L2: 1024 was 1.1–1.3× faster at 2048 × 2048 × 512).
-pub const NC: usize = 1024;
+use super::tuning::{
+    a_layout, b_layout, row_split, tall_rows, ALayout, BLayout, RowSplit, KC, MC, MR, NC, NR, PREFETCH_DEPTHS,
+    SHORT_MR,
+};
 
 /// A read-only strided matrix view: element `(i, j)` is `data[i·row_stride + j·col_stride]`.
 /// Transposes are views with the strides swapped, so one product serves all three of a
@@ -106,7 +70,7 @@ const fn round_up(n: usize, multiple: usize) -> usize {
 }
 
 /// Floats in a 64-byte cache line: both packed buffers start on one, so no SIMD load of a
-/// packed panel straddles two lines (measured: 3–5% of the micro-kernel's speed on AVX-512).
+/// packed panel straddles two lines.
 pub(crate) const LINE_FLOATS: usize = 16;
 
 /// How many floats past `ptr` the next cache line starts (0 when `ptr` is on one).
@@ -175,8 +139,31 @@ pub fn gemm(
     // B's panels are A-style panels of Bᵀ.
     let bt = MatRef { data: b.data, row_stride: b.col_stride, col_stride: b.row_stride };
     let rows_on_lines = floats_to_line(bt.data.as_ptr()) == 0 && bt.col_stride.is_multiple_of(LINE_FLOATS);
-    let b_in_place = bt.row_stride == 1 && b_readable_in_place(bt.col_stride, m, rows_on_lines);
+    let b_layout = b_layout(bt.row_stride == 1, bt.col_stride, m, rows_on_lines);
+    record(match b_layout {
+        BLayout::InPlace => KernelPath::BInPlace,
+        BLayout::InPlaceColliding => KernelPath::BInPlaceColliding,
+        BLayout::InPlaceLongStride => KernelPath::BInPlaceLongStride,
+        BLayout::Packed => KernelPath::BPacked,
+    });
+    let b_in_place = b_layout != BLayout::Packed;
+    record(match row_split(m, k) {
+        RowSplit::AllShort => KernelPath::SplitAllShort,
+        RowSplit::AllTall => KernelPath::SplitAllTall,
+        RowSplit::OneShort => KernelPath::SplitOneShort,
+        RowSplit::TwoShort => KernelPath::SplitTwoShort,
+        RowSplit::Few => KernelPath::SplitFew,
+    });
     let tall = tall_rows(m, k);
+    if n > NC {
+        record(KernelPath::SeveralColumnBlocks);
+    }
+    if k > KC {
+        record(KernelPath::SeveralDepthBlocks);
+    }
+    if tall > MC || m - tall > MC {
+        record(KernelPath::SeveralRowBlocks);
+    }
     for jc in (0..n).step_by(NC) {
         let nc = NC.min(n - jc);
         for pc in (0..k).step_by(KC) {
@@ -200,40 +187,6 @@ pub fn gemm(
                 row_block::<SHORT_MR>(a, ic, MC.min(m - ic), &depth, packed_a, c, n);
             }
         }
-    }
-}
-
-/// Depth up to which [`tall_rows`] prefers short tiles.
-const SHALLOW_DEPTH: usize = 32;
-
-/// The first rows of an `m`-row A, a multiple of [`MR`], that go in `MR`-tall tiles for a
-/// product `k` deep; the rest (at most `MR + SHORT_MR` rows) go in [`SHORT_MR`]-tall tiles,
-/// which pad less: with 12 and 8, 256 rows are 20 × 12 + 2 × 8 instead of 22 × 12 (264), and
-/// a batch of 64 is 4 × 12 + 2 × 8 instead of 6 × 12 (72). Measured (interleaved, against all
-/// rows in one height, 8 for m = 64 and 12 otherwise): 1.03–1.05× on the W1 and W3 products
-/// with 256 or 1,024 rows and 1.01–1.04× at m = 64.
-///
-/// Products at most [`SHALLOW_DEPTH`] deep whose `m` short tiles divide use short tiles
-/// throughout: there each tile's fixed cost (setting up its rows, storing it) weighs more
-/// than its arithmetic, and the 12 row pointers of a tall tile read in place do not all fit
-/// in registers. Measured at m = 64: 1.07× at k = 10 (W1's 128→10 input gradient), 1.05×
-/// at 24, 1.01× at 16; no change at m = 256.
-const fn tall_rows(m: usize, k: usize) -> usize {
-    if k <= SHALLOW_DEPTH && m.is_multiple_of(SHORT_MR) {
-        return 0;
-    }
-    let left = m % MR;
-    if MR == SHORT_MR || left == 0 || left > SHORT_MR {
-        // Nothing left over, or more than a short tile: one padded tall tile is as good.
-        m
-    } else if left > MR - SHORT_MR {
-        // One short tile, padded less than a tall one would be.
-        m - left
-    } else if m >= MR {
-        // A few rows: the last tall tile and them make two short tiles.
-        m - left - MR
-    } else {
-        0
     }
 }
 
@@ -262,14 +215,10 @@ fn row_block<const R: usize>(
 ) {
     let DepthBlock { ref b_panels, p0, kc, j0, nc, write } = *depth;
     let a_block = ABlock::new::<R>(a, (i0, mc), (p0, kc), nc, packed_a);
-    // A partial tile goes whole into `edge`, then its valid corner into C: the tile is then
-    // stored the same way whichever it is, and never has to leave its registers for the
-    // stack first (as it did when the partial path took it by reference: a spill and a
-    // reload of all 24 accumulators per tile). Measured in three paired runs against that:
-    // W1's 784→256 weight gradient went from 0.97–1.06× `matrixmultiply` to 1.01–1.13×.
+    // A partial tile goes whole into `edge`, then its valid corner into C: every tile is
+    // then stored from its registers the same way, and none is spilled to the stack first.
     let mut edge = [[0.0; NR]; R];
-    // A panel outermost: it stays in L1 while the B panels stream from L2
-    // (1.08–1.20× the other order on W3's products and at n = 1024).
+    // A panel outermost: it stays in L1 while the B panels stream from L2.
     for ir in (0..mc).step_by(R) {
         let rows = R.min(mc - ir);
         for jr in (0..nc).step_by(NR) {
@@ -277,9 +226,11 @@ fn row_block<const R: usize>(
             let cols = NR.min(nc - jr);
             let at = (i0 + ir, j0 + jr);
             if cols <= LANES {
+                record(KernelPath::TileOneVector);
                 let tile = a_block.tile::<R, 1>(ir, rows, kc, b_panel);
                 place_tile(tile, c, ldc, at, (rows, cols), write, &mut edge);
             } else {
+                record(KernelPath::TileTwoVectors);
                 let tile = a_block.tile::<R, 2>(ir, rows, kc, b_panel);
                 place_tile(tile, c, ldc, at, (rows, cols), write, &mut edge);
             }
@@ -304,74 +255,15 @@ fn place_tile<const R: usize, const V: usize>(
         if full { (&mut *c, ldc, i0 * ldc + j0, write) } else { (edge.as_flattened_mut(), NR, 0, Write::Store) };
     write_full_tile(tile, dest, dest_ldc, at, dest_write);
     if !full {
+        record(KernelPath::TileEdge);
         write_corner(edge, c, ldc, (i0, j0), (rows, cols), write);
     }
 }
 
-/// Whether panels whose consecutive depths lie `depth_stride` floats apart can be read in
-/// place rather than packed. Two layouts are packed:
-/// - a stride that is a multiple of 256 floats (1 KiB): a panel `KC` deep keeps one line
-///   pair per depth in L1, and those lines fall into at most 8 of the L1's 64 sets and evict
-///   each other (measured: 0.75× the packed speed at n = 1024, 0.9× at 256);
-/// - a stride over [`MAX_IN_PLACE_STRIDE`]: a B panel streams from L2 once per tile (an A
-///   panel once per row of tiles), and the L1's stride prefetcher, which follows strides up
-///   to 2 KiB, no longer fetches its next lines ahead (measured on W1's 784-wide operands
-///   16 bytes off a cache line, interleaved: packing them was 1.06–1.15× faster for the
-///   input gradient and 1.05–1.10× for the weight gradient; for B on cache lines see
-///   [`b_readable_in_place`]).
-const fn readable_in_place(depth_stride: usize) -> bool {
-    !depth_stride.is_multiple_of(256) && depth_stride <= MAX_IN_PLACE_STRIDE
-}
-
-/// Whether B's panels, consecutive depths `depth_stride` floats apart, are read in place in
-/// a product with `m` rows: as [`readable_in_place`], and also at the colliding strides 256
-/// and 512 when few A panels stream over them (`m · depth_stride` at most
-/// [`COLLIDING_B_IN_PLACE`]), since the collisions cost once per A panel and the copy once.
-/// Measured (interleaved, against packing): 1.12× at m = 64 and 1.06× at 128 with stride
-/// 256 (W1's 256→128 input and weight gradients), 1.03–1.05× at 256 and 384; 1.14× at
-/// m = 64 and 1.04× at 128 with stride 512, but 0.95× at 256.
-///
-/// Strides over [`MAX_IN_PLACE_STRIDE`] that do not collide are read in place too when
-/// `rows_on_lines` (every panel row starts on a cache line, so its 32 floats are exactly two
-/// lines; off a line they span three) and `m` is at most [`LONG_STRIDE_B_IN_PLACE_ROWS`]:
-/// 1.11× at m = 64 (W1's 784→256 input gradient), 1.07× at 128 and 1.01–1.02× at 256 on
-/// 784-float strides.
-const fn b_readable_in_place(depth_stride: usize, m: usize, rows_on_lines: bool) -> bool {
-    readable_in_place(depth_stride)
-        || (depth_stride <= MAX_IN_PLACE_STRIDE && m.saturating_mul(depth_stride) <= COLLIDING_B_IN_PLACE)
-        || (rows_on_lines && !depth_stride.is_multiple_of(256) && m <= LONG_STRIDE_B_IN_PLACE_ROWS)
-}
-
-/// The most rows of C for which [`b_readable_in_place`] reads line-aligned B panels with a
-/// stride over [`MAX_IN_PLACE_STRIDE`] in place.
-const LONG_STRIDE_B_IN_PLACE_ROWS: usize = 256;
-
-/// The largest `m · depth_stride` at which [`b_readable_in_place`] reads colliding B panels
-/// in place: 384 rows at a 256-float stride, 192 at 512.
-const COLLIDING_B_IN_PLACE: usize = 384 * 256;
-
-/// The largest depth stride, in floats, of a panel read in place: 2 KiB, the longest stride
-/// the L1 stride prefetcher of current x86 cores follows (Intel's optimization manual).
-const MAX_IN_PLACE_STRIDE: usize = 512;
-
-/// Row strides (in floats) at which MR rows of A read in place collide in L1 (see
-/// [`ABlock::Rows`]).
-const ROWS_COLLIDE_STRIDE: usize = 512;
-
-/// Columns of C from which a row-major A whose rows collide is packed rather than read in
-/// place (see [`ABlock::Rows`]): 16 tiles per A panel.
-const PACK_COLLIDING_ROWS_FROM: usize = 512;
-
 /// One block `[i0.., p0..p0+kc]` of A, as the micro-kernel reads it.
 enum ABlock<'a> {
-    /// A with unit column stride (row-major): each tile broadcasts straight from MR rows of A,
-    /// which saves the transposing copy that packing a row-major A needs (1.6× at n = 64).
-    /// When the rows lie a multiple of 512 floats (2 KiB) apart, the panel's MR rows share
-    /// one or two L1 sets with each other and the streaming B panels and evict each other;
-    /// packing then pays where each panel serves many tiles (1.06–1.08× at n = 1024 and in
-    /// W3's input gradient), but not where it serves few: with fewer than
-    /// [`PACK_COLLIDING_ROWS_FROM`] columns the copy costs more than the collisions (read in
-    /// place: 1.04× on W3's forward product, 256 columns; 1.4× with a batch of 64).
+    /// A with unit column stride (row-major): each tile broadcasts straight from MR rows of
+    /// A, which saves the transposing copy that packing a row-major A needs.
     Rows { a: MatRef<'a>, i0: usize, p0: usize },
     /// Panels with contiguous columns: packed, or in place when A has unit row stride.
     Panels(Panels<'a>),
@@ -387,14 +279,20 @@ impl<'a> ABlock<'a> {
         nc: usize,
         scratch: &'a mut [f32],
     ) -> Self {
-        let rows_collide = a.row_stride.is_multiple_of(ROWS_COLLIDE_STRIDE);
-        if a.col_stride == 1 && (!rows_collide || nc < PACK_COLLIDING_ROWS_FROM) {
-            ABlock::Rows { a, i0, p0 }
-        } else if a.row_stride == 1 && readable_in_place(a.col_stride) {
-            ABlock::Panels(Panels::in_place::<R>(a, i0, mc, p0, kc, scratch))
-        } else {
-            pack_a::<R>(a, i0, mc, p0, kc, scratch);
-            ABlock::Panels(Panels::packed(scratch, kc))
+        match a_layout(a.row_stride, a.col_stride, nc) {
+            ALayout::Rows => {
+                record(KernelPath::ARows);
+                ABlock::Rows { a, i0, p0 }
+            }
+            ALayout::InPlace => {
+                record(KernelPath::AInPlace);
+                ABlock::Panels(Panels::in_place::<R>(a, i0, mc, p0, kc, scratch))
+            }
+            ALayout::Packed => {
+                record(KernelPath::APacked);
+                pack_a::<R>(a, i0, mc, p0, kc, scratch);
+                ABlock::Panels(Panels::packed(scratch, kc))
+            }
         }
     }
 
@@ -416,12 +314,14 @@ impl<'a> ABlock<'a> {
                     &a.data[start..start + kc]
                 });
                 // No prefetching here: with A's row pointers reloaded from the stack, this
-                // loop is bound by loads, which prefetches would add to (0.97–0.98× on
-                // W1's and W3's forward products).
+                // loop is bound by loads, which prefetches would add to.
                 let b_panel = Panel { prefetch: false, ..b_panel };
                 micro_kernel(kc, |p| core::array::from_fn(|r| row_slices[r][p]), b_panel)
             }
             ABlock::Panels(panels) => {
+                if b_panel.prefetch {
+                    record(KernelPath::PrefetchPackedB);
+                }
                 let a_panel = panels.panel::<R>(ir, ir + rows);
                 let column = |p: usize| {
                     let column = &a_panel.data[p * a_panel.step..p * a_panel.step + R];
@@ -474,6 +374,7 @@ impl<'a> Panels<'a> {
     ) -> Self {
         let full = extent - extent % W;
         if full < extent {
+            record(KernelPath::PartialPanelPacked);
             pack_panel::<W>(m, r0 + full, extent - full, p0, kc, &mut scratch[..W * kc]);
         }
         let start = r0 + p0 * m.col_stride;
@@ -535,6 +436,15 @@ pub(crate) fn pack_panel<const W: usize>(
         // repeats its first row into the missing ones and keeps only the valid lanes), the
         // leftover depth one by one.
         let full_depth = kc - kc % 8;
+        if rows >= 8 {
+            record(KernelPath::PackTransposedRows);
+        }
+        if !rows.is_multiple_of(8) {
+            record(KernelPath::PackTransposedPartialRows);
+        }
+        if full_depth < kc {
+            record(KernelPath::PackDepthTail);
+        }
         for r in (0..rows).step_by(8) {
             let block_rows = 8.min(rows - r);
             let sources: [&[f32]; 8] = core::array::from_fn(|i| {
@@ -563,11 +473,13 @@ pub(crate) fn pack_panel<const W: usize>(
             }
         }
     } else if m.row_stride == 1 && rows == W {
+        record(KernelPath::PackCopyRows);
         for (p, slot) in panel.chunks_exact_mut(W).enumerate() {
             let start = (p0 + p) * m.col_stride + row0;
             slot.copy_from_slice(&m.data[start..start + W]);
         }
     } else {
+        record(KernelPath::PackStrided);
         for (p, slot) in panel.chunks_exact_mut(W).enumerate() {
             for (r, value) in slot.iter_mut().enumerate() {
                 *value = if r < rows { m.at(row0 + r, p0 + p) } else { 0.0 };
@@ -575,17 +487,6 @@ pub(crate) fn pack_panel<const W: usize>(
         }
     }
 }
-
-/// How many depths ahead the micro-kernel prefetches a packed B panel: 16 (2 KiB of a 32-wide
-/// panel, about 200 cycles of arithmetic ahead, which covers a load from L3). A packed B
-/// block (up to `KC × NC` floats = 1 MiB) shares the 2 MiB L2 with the packed A block and
-/// C, so its panels partly stream from L3, further than the hardware prefetchers reach
-/// ahead. Measured (interleaved, against no prefetch, in five runs): 1.01–1.07× on W3's
-/// input gradient and 1.02–1.08× on its weight gradient, the larger gains in busy minutes;
-/// distances 8 and 24 were within noise of 16. Panels read in place are not prefetched
-/// (0.93–0.97× on W1's 784→256 weight gradient, where they are 64 deep), nor B when A is
-/// read by rows (see [`ABlock::tile`]).
-const PREFETCH_DEPTHS: usize = 16;
 
 /// One R×(V·LANES) tile of `A_panel · B_panel` over depth `kc`, all in registers: `V` = 2
 /// (the full [`NR`]-wide tile) everywhere but at a last panel of at most one vector of

@@ -1,20 +1,32 @@
-//! SIMD building blocks on plain slices. Only this module knows about `wide`.
+//! SIMD building blocks on plain slices: vector operations, activations, and the three
+//! matrix products of a dense layer with the blocked GEMM behind them.
 //!
-//! Every kernel has a plain scalar twin in [`mod@reference`], kept for tests: the optimized kernel
-//! must agree with it (up to floating-point reassociation) for every shape.
+//! The kernels are written with `wide`'s vector types through [`simd`](self) (16 lanes with
+//! AVX-512, 8 with other SIMD units, 4 scalar lanes without). The scalar autodiff graph
+//! (`graph`) and the custom-activation path use `wide::f32x8` as well, as a lane type for
+//! evaluating eight samples at once; everything performance-tuned is here.
 //!
 //! Kernels take slices whose lengths the caller (the `nn` and `optim` modules) has already
 //! checked; they only `debug_assert!` them. They never allocate.
+//!
+//! Which path a product takes (blocked GEMM, strips or direct loops, and inside the GEMM how
+//! each operand is read) is decided by the rules and sizes in one table, `tuning.rs`;
+//! `docs/TUNING.md` gives the measurements behind them. With the `bench-internals` feature,
+//! [`internals`] exposes that table, the direct loops and the scalar references to
+//! benchmarks and tests; with `kernel-paths` it also counts the paths taken.
 
 mod elementwise;
 mod gemm;
 mod lanes;
+mod paths;
 mod prefetch;
 mod products;
-pub mod reference;
+#[cfg(any(test, feature = "bench-internals"))]
+mod reference;
 mod simd;
 mod strips;
 mod transpose;
+mod tuning;
 mod vector;
 
 pub use elementwise::{
@@ -23,13 +35,30 @@ pub use elementwise::{
 };
 #[cfg(feature = "alloc")]
 pub(crate) use gemm::{floats_to_line, LINE_FLOATS};
-pub use gemm::{gemm, gemm_scratch_len, MatRef, KC, MC, MR, NC, NR, SHORT_MR};
+pub use gemm::{gemm, gemm_scratch_len, MatRef};
 pub use lanes::{run_update, ElementUpdate, Lanes};
-pub use products::{
-    direct_a_b, direct_a_bt_bias, direct_at_b, forward_scratch_len, matmul_a_b, matmul_a_bt_bias, matmul_at_b,
-    product_scratch_len, uses_packing, PACKING_THRESHOLD, SMALL_SIDE_MIN, SMALL_SIDE_VOLUME,
-};
-pub use simd::HAS_SIMD;
-pub use strips::{SHALLOW_MAX_DEPTH, SHALLOW_MIN_ROWS};
-pub use transpose::transpose_with_row_offsets;
+pub use products::{forward_scratch_len, matmul_a_b, matmul_a_bt_bias, matmul_at_b, product_scratch_len};
 pub use vector::{axpy, dot, scale, sum};
+
+/// Kernel internals for benchmarks and tests, not API: the tuning table, the paths a product
+/// can take, the direct loops the dispatchers choose between, and the scalar references.
+/// Present only with the `bench-internals` feature; anything here may change at any time.
+#[cfg(feature = "bench-internals")]
+pub mod internals {
+    #[cfg(feature = "kernel-paths")]
+    pub use super::paths::{counts, reset};
+    pub use super::paths::KernelPath;
+    pub use super::products::{direct_a_b, direct_a_bt_bias, direct_at_b};
+    pub use super::simd::{HAS_SIMD, LANES};
+    pub use super::transpose::transpose_with_row_offsets;
+
+    /// Plain scalar twins of the optimized kernels (see `kernels/reference.rs`).
+    pub mod reference {
+        pub use crate::kernels::reference::*;
+    }
+
+    /// The kernels' block sizes, thresholds and path rules (see `kernels/tuning.rs`).
+    pub mod tuning {
+        pub use crate::kernels::tuning::*;
+    }
+}

@@ -14,45 +14,13 @@
 //! to save work on `O(m·n·k)` multiply-adds, so it loses when any of m, n, k is small, e.g.
 //! batch 1 on a device, where the direct loops are the matrix-vector products they should be.
 
-use super::gemm::{gemm, gemm_scratch_len, MatRef, MR, NR};
+use super::gemm::{gemm, gemm_scratch_len, MatRef};
+use super::paths::{record, KernelPath};
 use super::simd::{load, store, Vector, HAS_SIMD, LANES};
-use super::strips::{narrow_a_bt_bias, narrow_scratch_len, shallow_a_b, takes_shallow};
+use super::strips::{narrow_a_bt_bias, narrow_scratch_len, shallow_a_b};
 use super::transpose::transpose_with_row_offsets;
+use super::tuning::{forward_transposes, takes_shallow, uses_packing, DIRECT_ROW_VECTORS};
 use super::vector::{axpy, dot};
-
-/// Extent, in every dimension, from which the blocked path is used whatever the volume.
-/// Measured with `cargo bench -p embergrad-benches --bench gemm -- crossover` (square
-/// products, AVX-512, the three layer products): at side 16 the direct loops were 1.2–1.6×
-/// faster, at side 24 the blocked kernel was 1.4–3.8× faster, so the switch sits between.
-pub const PACKING_THRESHOLD: usize = 20;
-
-/// Smallest extent, in every dimension, for the blocked path on a product of at least
-/// [`SMALL_SIDE_VOLUME`] multiply-adds: a layer with few outputs (a 128→10 classifier at
-/// batch 64) is still worth a register-blocked tile, since A and the gradients' B are read
-/// in place rather than packed. Measured with `cargo bench -p embergrad-benches --bench
-/// ratios -- 128→10` (interleaved): 1.1× (forward), 2× (input gradient) and 2.1× (weight
-/// gradient) the direct loops for 128→10 at batch 64; batch 1 stays on the direct loops
-/// (2–8× faster there: a tile would be one row of eight or twelve). The forward and input
-/// gradient of such a layer now take the strips of `strips.rs`, faster again; the same
-/// thresholds decide when the forward's strip is worth packing.
-pub const SMALL_SIDE_MIN: usize = 8;
-
-/// Multiply-adds from which a product with a side of at least [`SMALL_SIDE_MIN`] takes the
-/// blocked path: 8×32×32 = 8,192 gained 1.8–3.4× on the three products; at 16³ = 4,096 the
-/// direct loops still won two of three.
-pub const SMALL_SIDE_VOLUME: usize = 8_192;
-
-/// Whether an `m × n × k` product takes the blocked path: on targets with SIMD
-/// ([`super::HAS_SIMD`]) when every dimension reaches [`PACKING_THRESHOLD`], or reaches
-/// [`SMALL_SIDE_MIN`] in a product of [`SMALL_SIDE_VOLUME`] multiply-adds; never without SIMD
-/// (there the blocked kernel is not even linked).
-pub const fn uses_packing(m: usize, n: usize, k: usize) -> bool {
-    let smallest = if m < n { m } else { n };
-    let smallest = if smallest < k { smallest } else { k };
-    HAS_SIMD
-        && (smallest >= PACKING_THRESHOLD
-            || (smallest >= SMALL_SIDE_MIN && m.saturating_mul(n).saturating_mul(k) >= SMALL_SIDE_VOLUME))
-}
 
 /// Scratch an `m × n × k` product needs: the packing buffers if it packs, else nothing.
 pub const fn product_scratch_len(m: usize, n: usize, k: usize) -> usize {
@@ -61,23 +29,6 @@ pub const fn product_scratch_len(m: usize, n: usize, k: usize) -> usize {
     } else {
         0
     }
-}
-
-/// Whether the blocked forward product computes `cᵀ = b·aᵀ` and transposes it, rather than
-/// `c = a·bᵀ` directly: when `c` has more columns (a layer's outputs) than rows (the batch),
-/// or when that orientation pads less of the register tiles (a 20-output layer fills
-/// under two thirds of a 32-wide tile but most of two 12-tall ones; layers with at most one
-/// vector of outputs take the strips instead). Then `b` (the weights) is read by rows in
-/// place and only `a` (the inputs) is packed, where the direct orientation packs the weights
-/// with transposes; and the tile's 12 rows run along the outputs, so a batch of 64 does not
-/// pad 64 rows to 72. Measured with `cargo bench -p embergrad-benches --bench ratios --
-/// forward` (interleaved, against the direct orientation and `matrixmultiply`): 1.16–1.30×
-/// on the forward products of W1 (784→256, 256→128 at batch 64) and W3 (batch 256), and
-/// 0.82× → 1.17× `matrixmultiply` on W1's 128→10 (which the strips now take, at 1.3–1.6×).
-const fn forward_transposes(m: usize, n: usize) -> bool {
-    let direct_tiles = m.div_ceil(MR) * MR * n.div_ceil(NR) * NR;
-    let transposed_tiles = n.div_ceil(MR) * MR * m.div_ceil(NR) * NR;
-    n > m || transposed_tiles < direct_tiles
 }
 
 /// Scratch [`matmul_a_bt_bias`] needs for an `m × n × k` product (`a` is `m × k`, `b` is
@@ -112,15 +63,19 @@ pub fn matmul_a_bt_bias(
     debug_assert!(a.len() >= m * k && b.len() >= n * k && bias.len() >= n && c.len() >= m * n);
     debug_assert!(scratch.len() >= forward_scratch_len(m, n, k));
     if !uses_packing(m, n, k) {
+        record(KernelPath::ForwardDirect);
         direct_a_bt_bias(a, b, bias, c, m, k, n);
     } else if n <= LANES {
+        record(KernelPath::ForwardNarrow);
         narrow_a_bt_bias(a, b, bias, c, m, k, n, scratch);
     } else if forward_transposes(m, n) {
+        record(KernelPath::ForwardTransposed);
         let (c_t, scratch) = scratch.split_at_mut(m * n);
         gemm(n, m, k, MatRef::row_major(b, k), MatRef::transposed(a, k), c_t, false, scratch);
         // Row j of cᵀ gets bias[j] on its way into column j of c.
         transpose_with_row_offsets(c_t, n, m, bias, c);
     } else {
+        record(KernelPath::ForwardGemm);
         for c_row in c.chunks_exact_mut(n).take(m) {
             c_row.copy_from_slice(&bias[..n]);
         }
@@ -142,10 +97,13 @@ pub fn direct_a_bt_bias(a: &[f32], b: &[f32], bias: &[f32], c: &mut [f32], m: us
 pub fn matmul_a_b(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize, scratch: &mut [f32]) {
     debug_assert!(a.len() >= m * k && b.len() >= k * n && c.len() >= m * n);
     if takes_shallow(m, n, k) {
+        record(KernelPath::InputGradientShallow);
         shallow_a_b(a, b, c, m, k, n);
     } else if uses_packing(m, n, k) {
+        record(KernelPath::InputGradientGemm);
         gemm(m, n, k, MatRef::row_major(a, k), MatRef::row_major(b, n), c, false, scratch);
     } else {
+        record(KernelPath::InputGradientDirect);
         direct_a_b(a, b, c, m, k, n);
     }
 }
@@ -155,14 +113,18 @@ pub fn matmul_a_b(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: us
 pub fn direct_a_b(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
     for (a_row, c_row) in a.chunks_exact(k).zip(c.chunks_exact_mut(n)).take(m) {
         // With SIMD, the row is built a few vectors at a time in registers, so each of the k
-        // terms costs loads of B only, not a load and a store of C too (1.2–1.5× the axpys
-        // at batch 1 and on 128→10 at batch 64); what is left over, and every row on targets
-        // without SIMD (where the extra code would cost flash), by axpys.
+        // terms costs loads of B only, not a load and a store of C too; what is left over,
+        // and every row on targets without SIMD (where the extra code would cost flash), by
+        // axpys.
         let mut done = 0;
         if HAS_SIMD {
-            done = row_in_registers::<8>(a_row, b, n, c_row, done);
-            done = row_in_registers::<4>(a_row, b, n, c_row, done);
-            done = row_in_registers::<1>(a_row, b, n, c_row, done);
+            let [wide, middle, last] = [KernelPath::DirectRowWide, KernelPath::DirectRowMiddle, KernelPath::DirectRowLast];
+            done = row_in_registers::<{ DIRECT_ROW_VECTORS[0] }>(a_row, b, c_row, done, wide);
+            done = row_in_registers::<{ DIRECT_ROW_VECTORS[1] }>(a_row, b, c_row, done, middle);
+            done = row_in_registers::<{ DIRECT_ROW_VECTORS[2] }>(a_row, b, c_row, done, last);
+        }
+        if done < n {
+            record(KernelPath::DirectRowAxpyTail);
         }
         let c_rest = &mut c_row[done..];
         c_rest.fill(0.0);
@@ -172,13 +134,23 @@ pub fn direct_a_b(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: us
     }
 }
 
-/// Writes `c_row[j] = Σ_p a_row[p]·b[p·n + j]` for columns from `start` on, `V` vectors at a
-/// time kept in registers over all of `a_row`, while `V` whole vectors remain; returns the
-/// first column left. (`V` = 8 covers two FMA pipes × 4 cycles of latency; 4 and 1 take what
-/// remains of rows narrower than 8 vectors.)
+/// Writes `c_row[j] = Σ_p a_row[p]·b[p·n + j]` (`n` = `c_row.len()`) for columns from
+/// `start` on, `V` vectors at a time kept in registers over all of `a_row`, while `V` whole
+/// vectors remain; returns the first column left. `path` names this block width in the
+/// kernel-path record.
 #[inline(always)]
-fn row_in_registers<const V: usize>(a_row: &[f32], b: &[f32], n: usize, c_row: &mut [f32], start: usize) -> usize {
+fn row_in_registers<const V: usize>(
+    a_row: &[f32],
+    b: &[f32],
+    c_row: &mut [f32],
+    start: usize,
+    path: KernelPath,
+) -> usize {
+    let n = c_row.len();
     let mut j0 = start;
+    if j0 + V * LANES <= n {
+        record(path);
+    }
     while j0 + V * LANES <= n {
         let mut acc = [Vector::ZERO; V];
         for (&a_val, b_row) in a_row.iter().zip(b.chunks_exact(n)) {
@@ -199,8 +171,10 @@ fn row_in_registers<const V: usize>(a_row: &[f32], b: &[f32], n: usize, c_row: &
 pub fn matmul_at_b(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize, scratch: &mut [f32]) {
     debug_assert!(a.len() >= m * k && b.len() >= m * n && c.len() >= k * n);
     if uses_packing(k, n, m) {
+        record(KernelPath::WeightGradientGemm);
         gemm(k, n, m, MatRef::transposed(a, k), MatRef::row_major(b, n), c, false, scratch);
     } else {
+        record(KernelPath::WeightGradientDirect);
         direct_at_b(a, b, c, m, k, n);
     }
 }

@@ -4,7 +4,7 @@
 //! - [`narrow_a_bt_bias`]: the forward product of a layer with at most `LANES` outputs (a
 //!   classifier's ten classes), where the blocked kernel's 32-wide tiles would be mostly
 //!   padding and its transposed orientation packs the whole input batch;
-//! - [`shallow_a_b`]: with AVX-512, `C = A·B` at most [`SHALLOW_MAX_DEPTH`] deep (the input
+//! - [`shallow_a_b`]: with AVX-512, `C = A·B` at most `SHALLOW_MAX_DEPTH` deep (the input
 //!   gradient of a layer with few outputs), with the depth's B rows held in registers while
 //!   A's rows stream past them, where the blocked kernel's tiles spend more time starting
 //!   and storing than multiplying.
@@ -15,13 +15,9 @@
 //! lane by lane.
 
 use super::gemm::{pack_panel, take_aligned, MatRef, LINE_FLOATS};
+use super::paths::{record, KernelPath};
 use super::simd::{load, store, Vector, LANES};
-
-/// Rows of A per register tile of [`narrow_a_bt_bias`]: 8 accumulators, the fewest that
-/// cover two FMA pipes × 4 cycles of latency. Measured against 12 and 16 on W1's 128→10 and
-/// W3's 1024→10 forward products: 16 rows were 0.80–0.88× as fast, 12 0.8–1.0× (their
-/// row pointers no longer fit in registers).
-const NARROW_ROWS: usize = 8;
+use super::tuning::{takes_shallow, NARROW_ROWS, SHALLOW_ROW_BLOCK};
 
 /// Scratch [`narrow_a_bt_bias`] needs for depth `k`: B's rows as one `k × LANES` panel,
 /// on a cache line.
@@ -51,6 +47,12 @@ pub(crate) fn narrow_a_bt_bias(
     let bias = Vector::from(bias_lanes);
     let c = &mut c[..m * n];
     let full = m - m % NARROW_ROWS;
+    if full > 0 {
+        record(KernelPath::NarrowTile);
+    }
+    if full < m {
+        record(KernelPath::NarrowRow);
+    }
     for i0 in (0..full).step_by(NARROW_ROWS) {
         narrow_tile::<NARROW_ROWS>(&a[i0 * k..], k, strip, bias, c, i0 * n, n);
     }
@@ -84,41 +86,6 @@ fn narrow_tile<const R: usize>(
     }
 }
 
-/// The deepest product [`matmul_a_b`](super::matmul_a_b) computes with B's strips held in
-/// registers, with AVX-512 (a strip is this many of its 32 vector registers, beside two
-/// accumulators). Measured against the blocked kernel with
-/// `cargo bench -p embergrad-benches --bench ratios -- depth` (interleaved; m = 64 to 256,
-/// n = 128 to 1,000): 1.2–1.7× as fast at depths 3 to 12, 1.1–1.3× at 15, but 0.85–1.0× at
-/// 16 and no better than even from 17 to 24 (at 32 the strip no longer fits in registers).
-pub const SHALLOW_MAX_DEPTH: usize = 15;
-
-/// Rows of A per pass over B's strips: each strip is loaded into registers once per block.
-/// Measured on W1's 128→10 and W3's 1024→10 input gradients against 8, 32, 128 and 256:
-/// 64 was fastest on both (1.05–1.25×); short blocks reload the strips too often, long
-/// ones walk all of a large C's rows for each strip.
-const SHALLOW_ROW_BLOCK: usize = 64;
-
-/// Fewest rows of A for which [`matmul_a_b`](super::matmul_a_b) holds B's strips in
-/// registers (see [`SHALLOW_MAX_DEPTH`]): below, loading each strip into registers costs
-/// more than the row-at-a-time direct loops. Measured at depth 10, 128 columns (`--
-/// depth`): 0.7–1.0× the direct loops at 1 and 2 rows, 1.1–1.2× at 4, 1.5× at 8.
-pub const SHALLOW_MIN_ROWS: usize = 4;
-
-/// Whether [`shallow_a_b`] computes an `m × n` product of depth `k`: with AVX-512 (the
-/// strip needs up to [`SHALLOW_MAX_DEPTH`] registers; with 16 it would spill), for depths
-/// `1..=SHALLOW_MAX_DEPTH`, at least [`SHALLOW_MIN_ROWS`] rows, and rows of C not a
-/// multiple of 1,024 floats (4 KiB) apart: there a pass's rows all fall into one L1 set
-/// and evict each other as they are stored (measured with this rule switched off, at
-/// n = 1,024 and 2,048, 256 rows, depth 10: 0.66–0.75× the blocked kernel, and still
-/// 0.93–0.96× with 8-row passes; at n = 1,000 the strips were 1.3–1.45× it).
-pub(crate) const fn takes_shallow(m: usize, n: usize, k: usize) -> bool {
-    cfg!(target_feature = "avx512f")
-        && k >= 1
-        && k <= SHALLOW_MAX_DEPTH
-        && m >= SHALLOW_MIN_ROWS
-        && !n.is_multiple_of(1024)
-}
-
 /// `c[m, n] = a[m, k] · b[k, n]` (all row-major) for a shape with [`takes_shallow`]; does
 /// nothing for other depths.
 pub(crate) fn shallow_a_b(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
@@ -141,6 +108,7 @@ fn shallow<const K: usize>(a: &[f32], b: &[f32], c: &mut [f32], n: usize) {
     for (block, a_block) in a.chunks(SHALLOW_ROW_BLOCK * K).enumerate() {
         let first = block * SHALLOW_ROW_BLOCK * n;
         if full < n {
+            record(KernelPath::ShallowPartialStrip);
             // The partial strip first (see the module notes), its lanes past `n` zero.
             let cols = n - full;
             let strip: [Vector; K] = core::array::from_fn(|p| {
@@ -151,6 +119,9 @@ fn shallow<const K: usize>(a: &[f32], b: &[f32], c: &mut [f32], n: usize) {
                 Vector::from(lanes)
             });
             shallow_strip(a_block, &strip, c, first + full, n, cols);
+        }
+        if full > 0 {
+            record(KernelPath::ShallowFullStrip);
         }
         for j0 in (0..full).step_by(LANES) {
             let strip: [Vector; K] = core::array::from_fn(|p| load(&b[p * n + j0..p * n + j0 + LANES]));
@@ -192,6 +163,7 @@ fn store_strip_row(c: &mut [f32], at: usize, cols: usize, value: Vector) {
     if at + LANES <= c.len() {
         store(&mut c[at..at + LANES], value);
     } else {
+        record(KernelPath::StripStoreLanes);
         store_lanes(&mut c[at..at + cols], value);
     }
 }
