@@ -137,6 +137,134 @@ pub fn network_loss_f64(
     loss_f64(loss, &out, layers.last().unwrap().outputs, target)
 }
 
+/// `f'(z)` in f64, written independently of the core (0 at ReLU's kink, as PyTorch has it).
+pub fn activation_derivative_f64(activation: Activation, z: f64) -> f64 {
+    match activation {
+        Activation::Identity => 1.0,
+        Activation::Relu => f64::from(u8::from(z > 0.0)),
+        Activation::LeakyRelu => {
+            if z > 0.0 {
+                1.0
+            } else {
+                0.01
+            }
+        }
+        Activation::Sigmoid => {
+            let s = activation_f64(Activation::Sigmoid, z);
+            s * (1.0 - s)
+        }
+        Activation::Tanh => 1.0 - z.tanh().powi(2),
+        Activation::Custom(c) => panic!("no f64 reference for the custom activation `{}`", c.name()),
+    }
+}
+
+/// dLoss/dOutput in f64 for the mean losses of [`loss_f64`] (for softmax cross-entropy and
+/// BCE with logits, the output is the logits).
+pub fn loss_gradient_f64(loss: Loss, output: &[f64], outputs: usize, target: &RefTarget) -> Vec<f64> {
+    let n = output.len() as f64;
+    match (loss, target) {
+        (Loss::Mse, RefTarget::Values(t)) => output.iter().zip(t).map(|(y, t)| 2.0 * (y - t) / n).collect(),
+        (Loss::BceWithLogits, RefTarget::Values(t)) => output
+            .iter()
+            .zip(t)
+            .map(|(&z, &t)| (activation_f64(Activation::Sigmoid, z) - t) / n)
+            .collect(),
+        (Loss::SoftmaxCrossEntropy, RefTarget::Classes(labels)) => output
+            .chunks(outputs)
+            .zip(labels)
+            .flat_map(|(row, &label)| {
+                let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                let sum: f64 = row.iter().map(|z| (z - max).exp()).sum();
+                let batch = labels.len() as f64;
+                row.iter()
+                    .enumerate()
+                    .map(move |(j, z)| ((z - max).exp() / sum - f64::from(u8::from(j == label))) / batch)
+            })
+            .collect(),
+        _ => panic!("loss and target kind do not match"),
+    }
+}
+
+/// What [`backprop_f64`] computes.
+#[derive(Clone, Debug)]
+pub struct BackpropF64 {
+    /// The network's outputs `[batch, outputs]`.
+    pub output: Vec<f64>,
+    /// The mean loss.
+    pub loss: f64,
+    /// dLoss/dParams in the core's param layout.
+    pub grads: Vec<f64>,
+    /// dLoss/dInput `[batch, inputs]`.
+    pub grad_input: Vec<f64>,
+}
+
+/// Forward pass, loss and backward pass of a dense network in f64: textbook
+/// backpropagation with pre-activations kept, written independently of the core (which
+/// takes derivatives from the outputs and works in f32), as the oracle for large shapes
+/// where finite differences would be too slow. Itself checked against finite differences in
+/// `gradients_vs_finite_differences.rs`.
+pub fn backprop_f64(
+    layers: &[LayerSpec],
+    params: &[f64],
+    input: &[f64],
+    batch: usize,
+    loss: Loss,
+    target: &RefTarget,
+) -> BackpropF64 {
+    // Forward, keeping every layer's input and pre-activation.
+    let mut inputs = vec![input.to_vec()];
+    let mut pre_activations = Vec::new();
+    let mut offset = 0;
+    for layer in layers {
+        let (n_in, n_out) = (layer.inputs, layer.outputs);
+        let w = &params[offset..offset + n_in * n_out];
+        let b = &params[offset + n_in * n_out..offset + (n_in + 1) * n_out];
+        let x = inputs.last().unwrap();
+        let mut z = vec![0.0; batch * n_out];
+        for s in 0..batch {
+            let x_row = &x[s * n_in..(s + 1) * n_in];
+            for o in 0..n_out {
+                let w_row = &w[o * n_in..(o + 1) * n_in];
+                z[s * n_out + o] = x_row.iter().zip(w_row).map(|(a, b)| a * b).sum::<f64>() + b[o];
+            }
+        }
+        inputs.push(z.iter().map(|&v| activation_f64(layer.activation, v)).collect());
+        pre_activations.push(z);
+        offset += (n_in + 1) * n_out;
+    }
+    let output = inputs.pop().unwrap();
+    let outputs = layers.last().unwrap().outputs;
+    let loss_value = loss_f64(loss, &output, outputs, target);
+    // Backward: delta = dLoss/dY of the current layer.
+    let mut delta = loss_gradient_f64(loss, &output, outputs, target);
+    let mut grads = vec![0.0; params.len()];
+    for (index, layer) in layers.iter().enumerate().rev() {
+        offset -= (layer.inputs + 1) * layer.outputs;
+        let (n_in, n_out) = (layer.inputs, layer.outputs);
+        let dz: Vec<f64> = delta
+            .iter()
+            .zip(&pre_activations[index])
+            .map(|(d, &z)| d * activation_derivative_f64(layer.activation, z))
+            .collect();
+        let x = &inputs[index];
+        let w = &params[offset..offset + n_in * n_out];
+        let (grad_w, grad_b) = grads[offset..offset + (n_in + 1) * n_out].split_at_mut(n_in * n_out);
+        let mut dx = vec![0.0; batch * n_in];
+        for s in 0..batch {
+            for o in 0..n_out {
+                let g = dz[s * n_out + o];
+                grad_b[o] += g;
+                for i in 0..n_in {
+                    grad_w[o * n_in + i] += g * x[s * n_in + i];
+                    dx[s * n_in + i] += g * w[o * n_in + i];
+                }
+            }
+        }
+        delta = dx;
+    }
+    BackpropF64 { output, loss: loss_value, grads, grad_input: delta }
+}
+
 /// Central finite differences `(L(p + h) - L(p - h)) / 2h` of `f` at every coordinate of `x`.
 pub fn central_differences(x: &[f64], h: f64, mut f: impl FnMut(&[f64]) -> f64) -> Vec<f64> {
     let mut probe = x.to_vec();

@@ -2,7 +2,7 @@
 //! of an independent float64 reference network, on random small networks.
 
 use embergrad::{Activation, LayerSpec, Loss, Spec, Target};
-use embergrad_tests::{central_differences, forward_f64, network_loss_f64, rel_err, RefTarget};
+use embergrad_tests::{backprop_f64, central_differences, forward_f64, network_loss_f64, rel_err, RefTarget};
 use proptest::prelude::*;
 
 /// Step of the central differences: the error is O(h²) ≈ 1e-10 and the f64 rounding
@@ -171,6 +171,33 @@ proptest! {
     #[test]
     fn packed_path_gradients_match_finite_differences(c in packed_case()) {
         check(&c)?;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// The f64 backpropagation oracle that `kernel_paths.rs` checks large shapes against is
+    /// itself right: its gradients match finite differences of the f64 forward pass, in f64.
+    #[test]
+    fn f64_backprop_oracle_matches_finite_differences(c in case()) {
+        let (params, input) = (widen(&c.params), widen(&c.input));
+        prop_assume!(!ill_conditioned(&c.layers, &params, &input, c.batch));
+        let target = if c.loss == Loss::SoftmaxCrossEntropy {
+            RefTarget::Classes(c.classes.clone())
+        } else {
+            RefTarget::Values(widen(&c.values))
+        };
+        let oracle = backprop_f64(&c.layers, &params, &input, c.batch, c.loss, &target);
+        let fd_params = central_differences(&params, STEP, |p| network_loss_f64(&c.layers, p, &input, c.batch, c.loss, &target));
+        let fd_input = central_differences(&input, STEP, |x| network_loss_f64(&c.layers, &params, x, c.batch, c.loss, &target));
+        let loss = network_loss_f64(&c.layers, &params, &input, c.batch, c.loss, &target);
+        prop_assert!(rel_err(oracle.loss, loss, 1e-12) < 1e-12, "loss {} vs {loss}", oracle.loss);
+        for (what, ours, fd) in [("params", &oracle.grads, &fd_params), ("input", &oracle.grad_input, &fd_input)] {
+            for (i, (a, e)) in ours.iter().zip(fd.iter()).enumerate() {
+                prop_assert!((a - e).abs() <= 1e-7 * (1.0 + e.abs()), "{what}[{i}]: {a} vs finite differences {e}");
+            }
+        }
     }
 }
 
