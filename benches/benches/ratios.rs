@@ -15,8 +15,7 @@
 
 use embergrad::kernels::internals::{direct_a_b, transpose_with_row_offsets};
 use embergrad::kernels::{
-    forward_scratch_len, gemm, gemm_scratch_len, matmul_a_b, matmul_a_bt_bias, matmul_at_b, product_scratch_len,
-    MatRef,
+    forward_scratch_len, gemm, gemm_scratch_len, matmul_a_b, matmul_a_bt_bias, matmul_at_b, product_scratch_len, MatRef,
 };
 use embergrad::optim::{Adam, Optimizer, Sgd};
 use embergrad::AlignedBuffer;

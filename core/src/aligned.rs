@@ -11,10 +11,8 @@ use crate::kernels::{floats_to_line, LINE_FLOATS};
 /// boundary; it dereferences to `[f32]`.
 ///
 /// The kernels accept any slice, but with AVX-512 every 64-byte vector store into a buffer
-/// that starts off a cache line straddles two lines. Measured with the W1 and W3 training
-/// steps (`cargo bench -p embergrad-benches --bench ratios`, interleaved): buffers on a cache
-/// line ran 2.7–3.5% faster than the same buffers 16 bytes off, which is where a large `Vec`
-/// from the system allocator usually starts. [`Mlp`](crate::Mlp) keeps its params, grads
+/// that starts off a cache line straddles two lines, and a large `Vec` from the system
+/// allocator usually starts 16 bytes off one (docs/TUNING.md gives the measured cost). [`Mlp`](crate::Mlp) keeps its params, grads
 /// and workspace in these; callers that own their buffers get the same by allocating them
 /// here (or with any 64-byte alignment).
 ///

@@ -164,11 +164,9 @@ pub fn loss_gradient_f64(loss: Loss, output: &[f64], outputs: usize, target: &Re
     let n = output.len() as f64;
     match (loss, target) {
         (Loss::Mse, RefTarget::Values(t)) => output.iter().zip(t).map(|(y, t)| 2.0 * (y - t) / n).collect(),
-        (Loss::BceWithLogits, RefTarget::Values(t)) => output
-            .iter()
-            .zip(t)
-            .map(|(&z, &t)| (activation_f64(Activation::Sigmoid, z) - t) / n)
-            .collect(),
+        (Loss::BceWithLogits, RefTarget::Values(t)) => {
+            output.iter().zip(t).map(|(&z, &t)| (activation_f64(Activation::Sigmoid, z) - t) / n).collect()
+        }
         (Loss::SoftmaxCrossEntropy, RefTarget::Classes(labels)) => output
             .chunks(outputs)
             .zip(labels)

@@ -27,6 +27,11 @@ fn invalid_specs_are_rejected() {
     let mut ws = vec![0.0; 100];
     assert!(Spec::new(&broken_chain).forward(&[0.0; 33], &[0.0; 3], 1, &mut ws).is_err());
     assert!(Mlp::new(&broken_chain, Init::Auto, &mut Rng::new(1)).is_err());
+    // Each layer addressable on its own, the network's total not: an error, not an overflow.
+    let huge = [LayerSpec::new(1 << 31, 1 << 31, Activation::Relu); 5];
+    let err = Spec::new(&huge).validate().unwrap_err();
+    assert!(err.to_string().contains("too large"), "{err}");
+    assert!(Spec::new(&huge).forward(&[], &[], 1, &mut ws).is_err());
 }
 
 #[test]

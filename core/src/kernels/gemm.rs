@@ -34,8 +34,7 @@ use super::prefetch::prefetch_line;
 use super::simd::{load, store, Vector, LANES};
 use super::transpose::load8;
 use super::tuning::{
-    a_layout, b_layout, row_split, tall_rows, ALayout, BLayout, RowSplit, KC, MC, MR, NC, NR, PREFETCH_DEPTHS,
-    SHORT_MR,
+    a_layout, b_layout, row_split, tall_rows, ALayout, BLayout, RowSplit, KC, MC, MR, NC, NR, PREFETCH_DEPTHS, SHORT_MR,
 };
 
 /// A read-only strided matrix view: element `(i, j)` is `data[i·row_stride + j·col_stride]`.

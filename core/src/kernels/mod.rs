@@ -45,9 +45,9 @@ pub use vector::{axpy, dot, scale, sum};
 /// Present only with the `bench-internals` feature; anything here may change at any time.
 #[cfg(feature = "bench-internals")]
 pub mod internals {
+    pub use super::paths::KernelPath;
     #[cfg(feature = "kernel-paths")]
     pub use super::paths::{counts, reset};
-    pub use super::paths::KernelPath;
     pub use super::products::{direct_a_b, direct_a_bt_bias, direct_at_b};
     pub use super::simd::{HAS_SIMD, LANES};
     pub use super::transpose::transpose_with_row_offsets;

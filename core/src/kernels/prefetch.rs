@@ -1,10 +1,8 @@
 //! A cache prefetch hint: the one place the core uses `unsafe`.
 //!
 //! Safe Rust has no prefetch. The safe alternative, a plain load of the line ahead (kept
-//! alive by folding it into a value), was measured against it on the blocked product's
-//! packed panels (see `PREFETCH_DEPTHS` in `gemm.rs`): on W3's input and weight gradients it
-//! gained 0.5–1% over no prefetch where the prefetch instruction gained 5–6% in the same
-//! run, since a load must complete before it retires and a prefetch need not.
+//! alive by folding it into a value), recovers little of the gain (docs/TUNING.md, under
+//! `PREFETCH_DEPTHS`), since a load must complete before it retires and a prefetch need not.
 
 /// Asks the CPU to start loading the cache line holding `ptr` into its L1 cache. Only a
 /// hint: `ptr` may point anywhere (past the end of a slice included), it is never

@@ -118,7 +118,8 @@ pub fn direct_a_b(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: us
         // axpys.
         let mut done = 0;
         if HAS_SIMD {
-            let [wide, middle, last] = [KernelPath::DirectRowWide, KernelPath::DirectRowMiddle, KernelPath::DirectRowLast];
+            let [wide, middle, last] =
+                [KernelPath::DirectRowWide, KernelPath::DirectRowMiddle, KernelPath::DirectRowLast];
             done = row_in_registers::<{ DIRECT_ROW_VECTORS[0] }>(a_row, b, c_row, done, wide);
             done = row_in_registers::<{ DIRECT_ROW_VECTORS[1] }>(a_row, b, c_row, done, middle);
             done = row_in_registers::<{ DIRECT_ROW_VECTORS[2] }>(a_row, b, c_row, done, last);

@@ -20,9 +20,8 @@ pub fn transpose_with_row_offsets(src: &[f32], rows: usize, cols: usize, offsets
     let full_rows = rows - rows % 8;
     let full_cols = cols - cols % 8;
     // Blocks of 8 columns of `src` outermost, so each 8-row strip of `dst` is written from
-    // start to end, whole lines at a time: 1.56× the other order on W3's 1024 × 256 output
-    // (which wrote every line in two halves far apart), 0.7–0.9× on W1's small ones, where
-    // both fit in cache and the transpose is ~1% of a step.
+    // start to end, whole lines at a time, rather than every line in two halves far apart
+    // (docs/TUNING.md has the measurement).
     for j in (0..full_cols).step_by(8) {
         for i in (0..full_rows).step_by(8) {
             let block = f32x8::transpose(core::array::from_fn(|r| load8(&src[(i + r) * cols + j..])));

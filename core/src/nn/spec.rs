@@ -195,6 +195,16 @@ impl<'a> Spec<'a> {
                 return Err(Error::InvalidSpec { layer: i, reason: "layer is too large to address" });
             }
         }
+        // The sums behind `param_len` and the per-sample workspace, which the `const fn`s
+        // compute unchecked, must fit too.
+        let totals = self.layers.iter().try_fold((0usize, 0usize), |(params, per_sample), layer| {
+            let params = params.checked_add((layer.inputs + 1) * layer.outputs)?;
+            let per_sample = per_sample.checked_add(layer.outputs.checked_mul(2)?)?;
+            Some((params, per_sample))
+        });
+        if totals.is_none() {
+            return Err(Error::InvalidSpec { layer: self.layers.len() - 1, reason: "network is too large to address" });
+        }
         Ok(())
     }
 
