@@ -7,12 +7,15 @@
 //! against `matrixmultiply` and the `gemm` crate given the same strides; the W1 and W3
 //! training steps as a share of the peak measured in the same rounds; and the paths a
 //! product with one small dimension could take (`depth`, `narrow`), behind the rules in
-//! `core/src/kernels/strips.rs`.
+//! `core/src/kernels/strips.rs`; and `ablation`: each switchable rule of
+//! `core/src/kernels/tuning.rs` turned off in turn, on the W1 and W3 products and training
+//! steps, to show what each rule earns (docs/TUNING.md).
 //!
 //! `cargo bench -p embergrad-benches --bench ratios [-- FILTER...]` runs the tables whose
 //! title contains one of the filters (all without one), e.g. `square-64`, `w1`, `train`.
 //! `ROUNDS=n` changes the round count.
 
+use embergrad::kernels::internals::tuning::{set_rule_enabled, Rule};
 use embergrad::kernels::internals::{direct_a_b, transpose_with_row_offsets};
 use embergrad::kernels::{
     forward_scratch_len, gemm, gemm_scratch_len, matmul_a_b, matmul_a_bt_bias, matmul_at_b, product_scratch_len, MatRef,
@@ -47,6 +50,14 @@ fn wanted(title: &str) -> bool {
     static FILTERS: OnceLock<Vec<String>> = OnceLock::new();
     let filters = FILTERS.get_or_init(|| std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect());
     filters.is_empty() || filters.iter().any(|f| title.contains(f.as_str()))
+}
+
+/// Whether the command line asks for the ablation table titled `title`: only through a
+/// filter that names the ablation (`ablation`, `ablation w1`...), so `-- w1` keeps meaning
+/// the W1 product tables.
+fn wanted_ablation(title: &str) -> bool {
+    let filters: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    filters.is_empty() || filters.iter().any(|f| f.starts_with("ablation") && title.contains(f.as_str()))
 }
 
 fn peak_contender() -> Contender<'static> {
@@ -264,6 +275,92 @@ fn training_table(title: &str, step: impl FnOnce() -> ClassificationStep) {
     );
 }
 
+/// Runs `work` with every tuning rule on, and again with each [`Rule`] off in turn, in the
+/// same interleaved rounds; ratios below 1 for "without R" are what rule R earns.
+fn ablation_table(title: &str, flops: f64, mut work: impl FnMut()) {
+    let title = format!("ablation {title}");
+    if !wanted_ablation(&title) {
+        return;
+    }
+    let work = std::cell::RefCell::new(&mut work);
+    let variant = |off: Option<Rule>| {
+        let work = &work;
+        move || {
+            for rule in Rule::ALL {
+                set_rule_enabled(rule, Some(rule) != off);
+            }
+            (work.borrow_mut())();
+        }
+    };
+    let mut contenders = vec![Contender::new("all rules", flops, variant(None))];
+    for rule in Rule::ALL {
+        contenders.push(Contender::new(format!("without {rule:?}"), flops, variant(Some(rule))));
+    }
+    let figures = compare(&mut contenders, rounds(), SLICE);
+    for rule in Rule::ALL {
+        set_rule_enabled(rule, true);
+    }
+    print_table(&title, &figures, None);
+}
+
+/// The ablation tables: the three products of W1's and W3's layers, a shallow input gradient
+/// and a small-batch weight gradient (where the short-tile rules act), and both training
+/// steps.
+fn ablation_tables() {
+    let layers = [
+        ("w1 784→256 b64", 64, 784, 256),
+        ("w1 256→128 b64", 64, 256, 128),
+        ("w1 128→10 b64", 64, 128, 10),
+        ("w3 256→1024 b256", 256, 256, 1024),
+        ("w3 1024→1024 b256", 256, 1024, 1024),
+        ("w3 1024→10 b256", 256, 1024, 10),
+        ("784→256 b32", 32, 784, 256),
+        ("128→24 b64", 64, 128, 24),
+        ("80→64 b64", 64, 80, 64),
+        ("48→128 b64", 64, 48, 128),
+    ];
+    for (name, batch, n_in, n_out) in layers {
+        let (x, w, dz, bias) = (data(batch * n_in, 1), data(n_out * n_in, 2), data(batch * n_out, 3), vec![0.0; n_out]);
+        let scratch_len = forward_scratch_len(batch, n_out, n_in)
+            .max(product_scratch_len(batch, n_in, n_out))
+            .max(product_scratch_len(n_out, n_in, batch));
+        let (mut scratch, mut out) =
+            (vec![0.0; scratch_len], AlignedBuffer::zeroed(batch * n_in.max(n_out) * n_out.max(batch)));
+        let flops = 2.0 * (batch * n_in * n_out) as f64;
+        ablation_table(&format!("{name} forward"), flops, || {
+            matmul_a_bt_bias(&x, &w, &bias, &mut out, batch, n_in, n_out, &mut scratch);
+            black_box(&mut out);
+        });
+        ablation_table(&format!("{name} input grad"), flops, || {
+            matmul_a_b(&dz, &w, &mut out, batch, n_out, n_in, &mut scratch);
+            black_box(&mut out);
+        });
+        ablation_table(&format!("{name} weight grad"), flops, || {
+            matmul_at_b(&dz, &x, &mut out, batch, n_out, n_in, &mut scratch);
+            black_box(&mut out);
+        });
+    }
+    for s in [64usize, 256, 1024] {
+        let (a, b, mut c) = (data(s * s, 1), data(s * s, 2), AlignedBuffer::zeroed(s * s));
+        let mut scratch = vec![0.0; product_scratch_len(s, s, s)];
+        ablation_table(&format!("square-{s}"), 2.0 * (s * s * s) as f64, || {
+            matmul_a_b(&a, &b, &mut c, s, s, s, &mut scratch);
+            black_box(&mut c);
+        });
+    }
+    for (title, widths, batch, optimizer) in [
+        ("train W1", &[784, 256, 128, 10][..], 64, Optimizer::Sgd(Sgd::new(0.01))),
+        ("train W3", &[256, 1024, 1024, 10][..], 256, Optimizer::Adam(Adam { lr: 1e-3, ..Adam::default() })),
+    ] {
+        if !wanted_ablation(&format!("ablation {title}")) {
+            continue;
+        }
+        let mut step = ClassificationStep::new(1, widths, batch, optimizer);
+        let flops = step.flops_per_step();
+        ablation_table(title, flops, || step.run());
+    }
+}
+
 fn main() {
     square_tables();
     layer_tables("w1 784→256 b64", 64, 784, 256);
@@ -272,6 +369,7 @@ fn main() {
     layer_tables("w3 1024→1024 b256", 256, 1024, 1024);
     depth_tables();
     narrow_tables();
+    ablation_tables();
     training_table("train W1 784-256-128-10 batch 64 SGD", || {
         ClassificationStep::new(1, &[784, 256, 128, 10], 64, Optimizer::Sgd(Sgd::new(0.01)))
     });

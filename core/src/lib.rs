@@ -37,7 +37,7 @@
 //! activations, losses, passes), [`optim`] (optimizers on flat slices), [`init`] (PRNG and
 //! initialisation). Every fallible function returns [`Result`]; none panics on bad input.
 #![no_std]
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 #[cfg(feature = "alloc")]

@@ -1,23 +1,25 @@
-//! Kill a training process mid-epoch, resume from its last checkpoint, and get bitwise the
+//! Kill a training process mid-run, resume from its last checkpoint, and get bitwise the
 //! weights of a run that was never interrupted; the checkpoint is never half-written.
-//! Trains MNIST (from the project's shared data folder) for 3 short epochs.
+//! Trains the digits data shipped in the repository (`data/digits`) for 40 short epochs, so
+//! the run is still going when its first checkpoint appears.
 
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-fn mnist() -> PathBuf {
-    let shared = std::env::var_os("EMBERGRAD_SHARED")
-        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"), PathBuf::from);
-    shared.join("data/mnist")
+/// The repository's digits CSV file `name`.
+fn digits(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data/digits").join(name)
 }
 
 fn train(extra: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_embergrad"));
     command
         .args(["train", "--data"])
-        .arg(mnist())
-        .args(["--layers", "784,64,10", "--optimizer", "adam", "--epochs", "3", "--batch", "256", "--seed", "5"])
+        .arg(digits("digits_train.csv"))
+        .arg("--test")
+        .arg(digits("digits_test.csv"))
+        .args(["--layers", "64,128,10", "--optimizer", "adam", "--epochs", "40", "--batch", "16", "--seed", "5"])
         .args(extra);
     command
 }
@@ -39,11 +41,11 @@ fn a_killed_run_resumes_to_the_same_weights() {
         assert!(child.try_wait().unwrap().is_none(), "the run ended before it could be killed");
         std::thread::sleep(Duration::from_millis(5));
     }
-    child.kill().unwrap(); // mid-epoch 2: the first checkpoint was just written
+    child.kill().unwrap(); // early in the run: the first checkpoint was just written
     child.wait().unwrap();
     let model = embergrad_std::model::load_file(&checkpoint).expect("the checkpoint is complete and valid");
     let epoch = model.checkpoint.as_ref().unwrap().epoch;
-    assert!((1..3).contains(&epoch), "killed after epoch {epoch}");
+    assert!((1..40).contains(&epoch), "killed after epoch {epoch}");
 
     let resumed = train(&["--resume", &checkpoint, "--out", &file("resumed.ember")]).output().unwrap();
     assert!(resumed.status.success(), "{}", String::from_utf8_lossy(&resumed.stderr));

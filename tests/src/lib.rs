@@ -1,5 +1,5 @@
-//! Helpers shared by the integration tests: where the data lives, and an independent f64
-//! reference of the dense network used as the finite-difference oracle.
+//! Helpers shared by the integration tests: where the fixtures and data live (all inside the
+//! repository), and an independent f64 reference of the dense network used as the oracle.
 #![forbid(unsafe_code)]
 
 use std::path::PathBuf;
@@ -11,14 +11,15 @@ pub fn repo_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// The project's `shared/` folder (beside the checkout), or `$EMBERGRAD_SHARED`.
-pub fn shared_dir() -> PathBuf {
-    std::env::var_os("EMBERGRAD_SHARED").map_or_else(|| repo_dir().join("../shared"), PathBuf::from)
+/// The PyTorch reference values the tests replay, shipped in the repository
+/// (`tests/fixtures/pytorch`, format in its README), so the tests need nothing beside a clone.
+pub fn pytorch_fixtures_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/pytorch")
 }
 
-/// Reads and parses a JSON fixture under `shared/fixtures/pytorch`.
+/// Reads and parses a JSON fixture under `tests/fixtures/pytorch`.
 pub fn pytorch_fixture(name: &str) -> serde_json::Value {
-    let path = shared_dir().join("fixtures/pytorch").join(name);
+    let path = pytorch_fixtures_dir().join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("cannot parse {}: {e}", path.display()))
 }
@@ -284,7 +285,7 @@ pub fn repo_dataset(relative: &str) -> embergrad_std::Dataset {
         .expect("dataset shipped in the repo")
 }
 
-/// One case of `shared/fixtures/pytorch/mlp_grads.json`, in the core's flat layouts.
+/// One case of `tests/fixtures/pytorch/mlp_grads.json`, in the core's flat layouts.
 #[derive(Clone, Debug)]
 pub struct MlpCase {
     /// The case's name.

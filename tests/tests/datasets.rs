@@ -6,17 +6,47 @@ use std::path::Path;
 use embergrad::Rng;
 use embergrad_std::dataset::parse_idx;
 use embergrad_std::Dataset;
-use embergrad_tests::shared_dir;
+use flate2::write::GzEncoder;
+use std::io::Write;
 
+/// An IDX file: the big-endian header (magic `0x0000_08_<rank>`, then each dimension as a
+/// u32) and the bytes, as MNIST's files are laid out.
+fn idx_bytes(dims: &[u32], data: &[u8]) -> Vec<u8> {
+    let mut bytes = vec![0, 0, 0x08, dims.len() as u8];
+    dims.iter().for_each(|d| bytes.extend_from_slice(&d.to_be_bytes()));
+    bytes.extend_from_slice(data);
+    bytes
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+/// MNIST-shaped IDX files (28×28 images, labels 0–9), written gzipped and plain, load back
+/// to exactly the pixels and labels written, scaled.
 #[test]
-fn mnist_idx_files_load_gzipped() {
-    let dir = shared_dir().join("data/mnist");
-    let test =
-        Dataset::from_idx(dir.join("t10k-images-idx3-ubyte.gz"), dir.join("t10k-labels-idx1-ubyte.gz"), 1.0 / 255.0)
-            .unwrap();
-    assert_eq!((test.len(), test.features, test.classes()), (10_000, 784, 10));
-    assert!(test.inputs.iter().all(|&v| (0.0..=1.0).contains(&v)));
-    assert!(test.inputs.contains(&1.0));
+fn idx_files_load_gzipped_or_not() {
+    let count = 37;
+    let pixels: Vec<u8> = (0..count * 28 * 28).map(|i| (i * 31 % 256) as u8).collect();
+    let labels: Vec<u8> = (0..count).map(|i| (i * 7 % 10) as u8).collect();
+    let images = idx_bytes(&[count as u32, 28, 28], &pixels);
+    let label_file = idx_bytes(&[count as u32], &labels);
+    let dir = std::env::temp_dir().join(format!("embergrad-idx-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for gzipped in [true, false] {
+        let (images_path, labels_path) = (dir.join(format!("images-{gzipped}")), dir.join(format!("labels-{gzipped}")));
+        let encode = |bytes: &[u8]| if gzipped { gzip(bytes) } else { bytes.to_vec() };
+        std::fs::write(&images_path, encode(&images)).unwrap();
+        std::fs::write(&labels_path, encode(&label_file)).unwrap();
+        let data = Dataset::from_idx(&images_path, &labels_path, 1.0 / 255.0).unwrap();
+        assert_eq!((data.len(), data.features, data.classes()), (count, 784, 10));
+        let expected: Vec<f32> = pixels.iter().map(|&p| f32::from(p) * (1.0 / 255.0)).collect();
+        assert_eq!(data.inputs, expected, "gzipped: {gzipped}");
+        assert_eq!(data.labels, labels.iter().map(|&l| usize::from(l)).collect::<Vec<_>>());
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

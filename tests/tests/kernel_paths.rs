@@ -8,9 +8,10 @@
 //! (AVX2 + FMA) and for the x86-64 baseline (SSE2), whose paths and tile sizes differ.
 
 use embergrad::kernels::internals::tuning::{
-    COLLIDING_B_IN_PLACE, COLLIDING_STRIDE, DIRECT_ROW_VECTORS, KC, LONG_STRIDE_B_IN_PLACE_ROWS, MAX_IN_PLACE_STRIDE,
-    MC, MR, NARROW_ROWS, NC, PACKING_THRESHOLD, PACK_COLLIDING_ROWS_FROM, SHALLOW_AVOID_STRIDE, SHALLOW_DEPTH,
-    SHALLOW_MAX_DEPTH, SHALLOW_MIN_ROWS, SHALLOW_ROW_BLOCK, SHORT_MR, SMALL_SIDE_MIN, SMALL_SIDE_VOLUME,
+    set_rule_enabled, Rule, COLLIDING_B_IN_PLACE, COLLIDING_STRIDE, DIRECT_ROW_VECTORS, KC,
+    LONG_STRIDE_B_IN_PLACE_ROWS, MAX_IN_PLACE_STRIDE, MC, MR, NARROW_ROWS, NC, PACKING_THRESHOLD,
+    PACK_COLLIDING_ROWS_FROM, SHALLOW_AVOID_STRIDE, SHALLOW_DEPTH, SHALLOW_MAX_DEPTH, SHALLOW_MIN_ROWS,
+    SHALLOW_ROW_BLOCK, SHORT_MR, SMALL_SIDE_MIN, SMALL_SIDE_VOLUME,
 };
 use embergrad::kernels::internals::{counts, reset, KernelPath, LANES};
 use embergrad::kernels::{
@@ -435,6 +436,19 @@ fn every_kernel_path_is_taken_and_right() {
     check_training_pass(&[784, 256, 128, 10], Activation::Tanh, Loss::Mse, 1, 1);
     check_training_pass(&[256, 1024, 1024, 10], Activation::Relu, Loss::SoftmaxCrossEntropy, 32, 0);
     check_training_pass(&[20, 30, 40, 1], Activation::Sigmoid, Loss::BceWithLogits, 100, 4);
+
+    // Each switchable rule off in turn (as the `ablation` benchmark does): the paths that
+    // stand in for it must be right on the same shapes.
+    for rule in Rule::ALL {
+        set_rule_enabled(rule, false);
+        for (case, (product, shape)) in gemm_layer_shapes().into_iter().enumerate() {
+            check_product(product, shape, offset_for(case));
+        }
+        for (case, shape) in direct_gemm_shapes().into_iter().enumerate() {
+            check_gemm(shape, case % 2 == 0, case % 3 == 0, case % 5 == 0, offset_for(case));
+        }
+        set_rule_enabled(rule, true);
+    }
 
     let missing: Vec<&str> = counts()
         .filter(|&(path, count)| path.exists_in_this_build() && count == 0)

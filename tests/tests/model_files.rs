@@ -6,7 +6,7 @@ use embergrad::io::{encoded_len, inspect, load, load_for_spec, save, Checkpoint}
 use embergrad::optim::{Adam, Optimizer};
 use embergrad::{Activation, Batch, Error, Init, LayerSpec, Loss, Mlp, Rng, Spec, Target};
 use embergrad_std::model::{decode, encode, from_safetensors, load_file, save_file, to_safetensors};
-use embergrad_tests::{flatten, pytorch_fixture, shared_dir};
+use embergrad_tests::{flatten, pytorch_fixture, pytorch_fixtures_dir};
 use proptest::prelude::*;
 
 const LAYERS: [LayerSpec; 2] = [LayerSpec::new(3, 4, Activation::Tanh), LayerSpec::new(4, 2, Activation::Identity)];
@@ -188,7 +188,7 @@ fn a_model_baked_in_with_include_bytes_loads_without_an_allocator() {
 
 #[test]
 fn pytorch_safetensors_model_predicts_pytorchs_outputs() {
-    let bytes = std::fs::read(shared_dir().join("fixtures/pytorch/sequential.safetensors")).unwrap();
+    let bytes = std::fs::read(pytorch_fixtures_dir().join("sequential.safetensors")).unwrap();
     let io = pytorch_fixture("sequential_io.json");
     let (layers, params) = from_safetensors(&bytes).unwrap();
     let spec = Spec::new(&layers);

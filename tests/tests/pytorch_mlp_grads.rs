@@ -1,4 +1,4 @@
-//! Reproduces `shared/fixtures/pytorch/mlp_grads.json`: outputs, loss and every gradient that
+//! Reproduces `tests/fixtures/pytorch/mlp_grads.json`: outputs, loss and every gradient that
 //! PyTorch computed, from the same weights and data, in f32.
 
 use embergrad::{Batch, Loss, Spec, Target};

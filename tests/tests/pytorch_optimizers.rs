@@ -1,4 +1,4 @@
-//! Reproduces `shared/fixtures/pytorch/optim_trajectories.json`: for each optimizer setting,
+//! Reproduces `tests/fixtures/pytorch/optim_trajectories.json`: for each optimizer setting,
 //! PyTorch's parameters after every step, computed here in f32.
 
 use embergrad::optim::{Adagrad, Adam, Optimizer, RmsProp, Sgd};

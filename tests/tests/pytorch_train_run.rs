@@ -1,4 +1,4 @@
-//! Reproduces `shared/fixtures/pytorch/train_run.json`: a 20-step plain-SGD training run of a
+//! Reproduces `tests/fixtures/pytorch/train_run.json`: a 20-step plain-SGD training run of a
 //! small MLP in PyTorch; the loss before every step and the final weights must match.
 
 use embergrad::optim::{Optimizer, Sgd};

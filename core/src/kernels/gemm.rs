@@ -30,11 +30,11 @@
 use wide::f32x8;
 
 use super::paths::{record, KernelPath};
-use super::prefetch::prefetch_line;
 use super::simd::{load, store, Vector, LANES};
 use super::transpose::load8;
 use super::tuning::{
-    a_layout, b_layout, row_split, tall_rows, ALayout, BLayout, RowSplit, KC, MC, MR, NC, NR, PREFETCH_DEPTHS, SHORT_MR,
+    a_layout, b_layout, row_split, rule_enabled, tall_rows, ALayout, BLayout, RowSplit, Rule, KC, MC, MR, NC, NR,
+    SHORT_MR,
 };
 
 /// A read-only strided matrix view: element `(i, j)` is `data[i·row_stride + j·col_stride]`.
@@ -224,7 +224,7 @@ fn row_block<const R: usize>(
             let b_panel = b_panels.panel::<NR>(jr, nc);
             let cols = NR.min(nc - jr);
             let at = (i0 + ir, j0 + jr);
-            if cols <= LANES {
+            if cols <= LANES && rule_enabled(Rule::OneVectorTiles) {
                 record(KernelPath::TileOneVector);
                 let tile = a_block.tile::<R, 1>(ir, rows, kc, b_panel);
                 place_tile(tile, c, ldc, at, (rows, cols), write, &mut edge);
@@ -312,15 +312,9 @@ impl<'a> ABlock<'a> {
                     let start = (i0 + ir + if r < rows { r } else { 0 }) * a.row_stride + p0;
                     &a.data[start..start + kc]
                 });
-                // No prefetching here: with A's row pointers reloaded from the stack, this
-                // loop is bound by loads, which prefetches would add to.
-                let b_panel = Panel { prefetch: false, ..b_panel };
                 micro_kernel(kc, |p| core::array::from_fn(|r| row_slices[r][p]), b_panel)
             }
             ABlock::Panels(panels) => {
-                if b_panel.prefetch {
-                    record(KernelPath::PrefetchPackedB);
-                }
                 let a_panel = panels.panel::<R>(ir, ir + rows);
                 let column = |p: usize| {
                     let column = &a_panel.data[p * a_panel.step..p * a_panel.step + R];
@@ -338,10 +332,6 @@ impl<'a> ABlock<'a> {
 struct Panel<'a> {
     data: &'a [f32],
     step: usize,
-    /// Whether the micro-kernel prefetches this panel [`PREFETCH_DEPTHS`] ahead of the depth
-    /// it reads: set for the panels of a packed block, which follow each other in memory, so
-    /// the prefetches running past a panel's end fetch the start of the next.
-    prefetch: bool,
 }
 
 /// Where the micro-panels of one operand block are: all packed, or read in place from an
@@ -377,7 +367,7 @@ impl<'a> Panels<'a> {
             pack_panel::<W>(m, r0 + full, extent - full, p0, kc, &mut scratch[..W * kc]);
         }
         let start = r0 + p0 * m.col_stride;
-        let block = Panel { data: &m.data[start..], step: m.col_stride, prefetch: false };
+        let block = Panel { data: &m.data[start..], step: m.col_stride };
         Panels { packed: scratch, kc, in_place: Some(block) }
     }
 
@@ -386,8 +376,8 @@ impl<'a> Panels<'a> {
     fn panel<const W: usize>(&self, r0: usize, extent: usize) -> Panel<'_> {
         match self.in_place {
             Some(block) if r0 + W <= extent => Panel { data: &block.data[r0..], ..block },
-            Some(_) => Panel { data: self.packed, step: W, prefetch: false },
-            None => Panel { data: &self.packed[r0 * self.kc..], step: W, prefetch: true },
+            Some(_) => Panel { data: self.packed, step: W },
+            None => Panel { data: &self.packed[r0 * self.kc..], step: W },
         }
     }
 }
@@ -498,12 +488,6 @@ fn micro_kernel<const R: usize, const V: usize>(
 ) -> [[Vector; V]; R] {
     let mut acc = [[Vector::ZERO; V]; R];
     for p in 0..kc {
-        if b_panel.prefetch {
-            let ahead = (p + PREFETCH_DEPTHS) * b_panel.step;
-            for line in (0..V * LANES).step_by(LINE_FLOATS) {
-                prefetch_line(b_panel.data.as_ptr().wrapping_add(ahead + line));
-            }
-        }
         let a_column = a_column(p);
         let b_row = &b_panel.data[p * b_panel.step..p * b_panel.step + V * LANES];
         let b: [Vector; V] = core::array::from_fn(|v| load(&b_row[v * LANES..(v + 1) * LANES]));

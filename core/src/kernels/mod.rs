@@ -19,7 +19,6 @@ mod elementwise;
 mod gemm;
 mod lanes;
 mod paths;
-mod prefetch;
 mod products;
 #[cfg(any(test, feature = "bench-internals"))]
 mod reference;

@@ -98,8 +98,6 @@ kernel_paths! {
     TileOneVector,
     /// GEMM tile only partly inside C, written through the edge buffer.
     TileEdge,
-    /// GEMM micro-kernel prefetching a packed B panel.
-    PrefetchPackedB,
     /// Packing a row-major operand: full 8-row blocks through SIMD transposes.
     PackTransposedRows,
     /// Packing a row-major operand: a last block of fewer than 8 rows.

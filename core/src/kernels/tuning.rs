@@ -9,9 +9,81 @@
 //! Reading order follows a product's life: which kernel a layer product takes
 //! ([`uses_packing`], [`takes_shallow`], [`forward_transposes`]), then the blocked GEMM's
 //! loop nest from the outside in (`NC`, `KC`, `MC`, the tile heights, the operand layouts),
-//! then the micro-kernel's prefetch and the strips.
+//! then the strips.
 
 use super::simd::{HAS_SIMD, LANES};
+
+// ---- Rules a benchmark can switch off ---------------------------------------------------
+
+/// The rules whose gain is small enough to be worth re-measuring: a benchmark built with the
+/// `bench-internals` feature switches each off ([`set_rule_enabled`]) and times the path that
+/// stands in for it in the same interleaved rounds (`ratios -- ablation`). In other builds
+/// every rule is always on and the switch compiles to nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rule {
+    /// Short tiles for the rows a tall tile would pad ([`RowSplit::OneShort`], `TwoShort`,
+    /// `Few`); off: every row in tall tiles.
+    ShortTiles,
+    /// Every row in short tiles for shallow products ([`RowSplit::AllShort`]); off: the split
+    /// by remainder.
+    ShallowShortTiles,
+    /// One-vector tiles for a last panel of at most `LANES` columns; off: two-vector tiles.
+    OneVectorTiles,
+    /// B read in place at a colliding stride under [`COLLIDING_B_IN_PLACE`]; off: packed.
+    CollidingBInPlace,
+    /// B read in place at a long, line-aligned stride ([`LONG_STRIDE_B_IN_PLACE_ROWS`]); off:
+    /// packed.
+    LongStrideBInPlace,
+    /// Packing a row-major A whose rows collide ([`PACK_COLLIDING_ROWS_FROM`]); off: read by
+    /// rows.
+    PackCollidingRows,
+}
+
+#[cfg_attr(not(feature = "bench-internals"), allow(dead_code))]
+impl Rule {
+    /// Every rule that can be switched off.
+    pub const ALL: [Rule; 6] = [
+        Rule::ShortTiles,
+        Rule::ShallowShortTiles,
+        Rule::OneVectorTiles,
+        Rule::CollidingBInPlace,
+        Rule::LongStrideBInPlace,
+        Rule::PackCollidingRows,
+    ];
+}
+
+#[cfg(feature = "bench-internals")]
+mod switches {
+    use super::Rule;
+    use core::sync::atomic::{AtomicU32, Ordering};
+
+    /// Bit `rule as u32` set: that rule is off.
+    static DISABLED: AtomicU32 = AtomicU32::new(0);
+
+    /// Switches `rule` on or off for every product that starts afterwards (benchmarks and
+    /// tests only; not thread-safe against products running at the same time).
+    pub fn set_rule_enabled(rule: Rule, on: bool) {
+        let bit = 1 << rule as u32;
+        let disabled = DISABLED.load(Ordering::Relaxed);
+        DISABLED.store(if on { disabled & !bit } else { disabled | bit }, Ordering::Relaxed);
+    }
+
+    /// Whether `rule` is on.
+    #[inline(always)]
+    pub fn rule_enabled(rule: Rule) -> bool {
+        DISABLED.load(Ordering::Relaxed) & (1 << rule as u32) == 0
+    }
+}
+
+#[cfg(feature = "bench-internals")]
+pub use switches::{rule_enabled, set_rule_enabled};
+
+/// Whether `rule` is on: always, without the `bench-internals` feature.
+#[cfg(not(feature = "bench-internals"))]
+#[inline(always)]
+pub const fn rule_enabled(_rule: Rule) -> bool {
+    true
+}
 
 // ---- Which kernel a layer product takes (`products.rs`) --------------------------------
 
@@ -117,12 +189,12 @@ pub enum RowSplit {
 }
 
 /// Which [`RowSplit`] an `m`-row product `k` deep takes.
-pub const fn row_split(m: usize, k: usize) -> RowSplit {
-    if k <= SHALLOW_DEPTH && m.is_multiple_of(SHORT_MR) {
+pub fn row_split(m: usize, k: usize) -> RowSplit {
+    if k <= SHALLOW_DEPTH && m.is_multiple_of(SHORT_MR) && rule_enabled(Rule::ShallowShortTiles) {
         return RowSplit::AllShort;
     }
     let left = m % MR;
-    if MR == SHORT_MR || left == 0 || left > SHORT_MR {
+    if MR == SHORT_MR || left == 0 || left > SHORT_MR || !rule_enabled(Rule::ShortTiles) {
         RowSplit::AllTall
     } else if left > MR - SHORT_MR {
         RowSplit::OneShort
@@ -136,7 +208,7 @@ pub const fn row_split(m: usize, k: usize) -> RowSplit {
 /// The first rows of an `m`-row A, a multiple of [`MR`], that go in `MR`-tall tiles in a
 /// product `k` deep; the rest go in [`SHORT_MR`]-tall tiles (see [`RowSplit`]). With 12 and
 /// 8, 256 rows are 20 × 12 + 2 × 8 instead of 22 × 12, and 64 rows 4 × 12 + 2 × 8.
-pub const fn tall_rows(m: usize, k: usize) -> usize {
+pub fn tall_rows(m: usize, k: usize) -> usize {
     match row_split(m, k) {
         RowSplit::AllShort | RowSplit::Few => 0,
         RowSplit::AllTall => m,
@@ -187,14 +259,21 @@ pub enum BLayout {
 /// How B is read in a product with `m` rows whose B has unit column stride and depths
 /// `depth_stride` floats apart (`rows_on_lines`: every panel row starts on a cache line);
 /// a B without unit column stride (the forward's `Wᵀ`) is always packed.
-pub const fn b_layout(unit_column_stride: bool, depth_stride: usize, m: usize, rows_on_lines: bool) -> BLayout {
+pub fn b_layout(unit_column_stride: bool, depth_stride: usize, m: usize, rows_on_lines: bool) -> BLayout {
     if !unit_column_stride {
         BLayout::Packed
     } else if readable_in_place(depth_stride) {
         BLayout::InPlace
-    } else if depth_stride <= MAX_IN_PLACE_STRIDE && m.saturating_mul(depth_stride) <= COLLIDING_B_IN_PLACE {
+    } else if depth_stride <= MAX_IN_PLACE_STRIDE
+        && m.saturating_mul(depth_stride) <= COLLIDING_B_IN_PLACE
+        && rule_enabled(Rule::CollidingBInPlace)
+    {
         BLayout::InPlaceColliding
-    } else if rows_on_lines && !depth_stride.is_multiple_of(COLLIDING_STRIDE) && m <= LONG_STRIDE_B_IN_PLACE_ROWS {
+    } else if rows_on_lines
+        && !depth_stride.is_multiple_of(COLLIDING_STRIDE)
+        && m <= LONG_STRIDE_B_IN_PLACE_ROWS
+        && rule_enabled(Rule::LongStrideBInPlace)
+    {
         BLayout::InPlaceLongStride
     } else {
         BLayout::Packed
@@ -221,8 +300,8 @@ pub enum ALayout {
 }
 
 /// How A is read, from its strides and the columns `nc` of the block of C it serves.
-pub const fn a_layout(row_stride: usize, col_stride: usize, nc: usize) -> ALayout {
-    let rows_collide = row_stride.is_multiple_of(ROWS_COLLIDE_STRIDE);
+pub fn a_layout(row_stride: usize, col_stride: usize, nc: usize) -> ALayout {
+    let rows_collide = row_stride.is_multiple_of(ROWS_COLLIDE_STRIDE) && rule_enabled(Rule::PackCollidingRows);
     if col_stride == 1 && (!rows_collide || nc < PACK_COLLIDING_ROWS_FROM) {
         ALayout::Rows
     } else if row_stride == 1 && readable_in_place(col_stride) {
@@ -231,13 +310,6 @@ pub const fn a_layout(row_stride: usize, col_stride: usize, nc: usize) -> ALayou
         ALayout::Packed
     }
 }
-
-/// How many depths ahead the micro-kernel prefetches a packed B panel: 16 depths of a
-/// 32-wide panel are 2 KiB, about 200 cycles of arithmetic ahead, which covers a load from
-/// L3 (a packed B block shares L2 with the A block and C, so it partly streams from L3).
-/// Panels read in place, and B when A is read by rows (a load-bound loop), are not
-/// prefetched.
-pub const PREFETCH_DEPTHS: usize = 16;
 
 // ---- Strips: products with one small dimension (`strips.rs`) ---------------------------
 
