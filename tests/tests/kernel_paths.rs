@@ -231,9 +231,10 @@ fn gemm_layer_shapes() -> Vec<(Product, (usize, usize, usize))> {
         }
     }
     // Depth blocks around KC, row blocks around MC, column blocks around NC.
-    for k in around(KC).chain([2 * KC + 1]) {
+    for k in around(KC).chain([2 * KC + 1, 2048]) {
         shapes.push((InputGradient, (40, k, 70)));
         shapes.push((WeightGradient, (k, 40, 70)));
+        shapes.push((Forward, (40, k, 70)));
     }
     for m in around(MC).chain([2 * MC + 1]) {
         shapes.push((InputGradient, (m, 40, 33)));
