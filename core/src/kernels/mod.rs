@@ -12,7 +12,7 @@
 //! Which path a product takes (blocked GEMM, strips or direct loops, and inside the GEMM how
 //! each operand is read) is decided by the rules and sizes in one table, `tuning.rs`;
 //! `docs/TUNING.md` gives the measurements behind them. With the `bench-internals` feature,
-//! [`internals`] exposes that table, the direct loops and the scalar references to
+//! `internals` exposes that table, the direct loops and the scalar references to
 //! benchmarks and tests; with `kernel-paths` it also counts the paths taken.
 
 mod elementwise;
