@@ -37,11 +37,13 @@
 //! activations, losses, passes), [`optim`] (optimizers on flat slices), [`init`] (PRNG and
 //! initialisation). Every fallible function returns [`Result`]; none panics on bad input.
 #![no_std]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 #[cfg(feature = "alloc")]
 extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
 
 #[cfg(feature = "alloc")]
 mod aligned;

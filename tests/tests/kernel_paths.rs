@@ -8,14 +8,15 @@
 //! (AVX2 + FMA) and for the x86-64 baseline (SSE2), whose paths and tile sizes differ.
 
 use embergrad::kernels::internals::tuning::{
-    set_rule_enabled, Rule, COLLIDING_B_IN_PLACE, COLLIDING_STRIDE, DIRECT_ROW_VECTORS, KC,
-    LONG_STRIDE_B_IN_PLACE_ROWS, MAX_IN_PLACE_STRIDE, MC, MR, NARROW_ROWS, NC, PACKING_THRESHOLD,
-    PACK_COLLIDING_ROWS_FROM, SHALLOW_AVOID_STRIDE, SHALLOW_DEPTH, SHALLOW_MAX_DEPTH, SHALLOW_MIN_ROWS,
-    SHALLOW_ROW_BLOCK, SHORT_MR, SMALL_SIDE_MIN, SMALL_SIDE_VOLUME,
+    set_rule_enabled, Rule, Tiles, COLLIDING_B_IN_PLACE, COLLIDING_STRIDE, DIRECT_ROW_VECTORS, KC,
+    LONG_STRIDE_B_IN_PLACE_ROWS, MAX_IN_PLACE_STRIDE, MC, NARROW_ROWS, NC, PACKING_THRESHOLD, PACK_COLLIDING_ROWS_FROM,
+    SHALLOW_AVOID_STRIDE, SHALLOW_DEPTH, SHALLOW_MAX_DEPTH, SHALLOW_MIN_ROWS, SHALLOW_ROW_BLOCK, SMALL_SIDE_MIN,
+    SMALL_SIDE_VOLUME,
 };
-use embergrad::kernels::internals::{counts, reset, KernelPath, LANES};
+use embergrad::kernels::internals::{counts, reset, KernelPath};
 use embergrad::kernels::{
-    forward_scratch_len, gemm, gemm_scratch_len, matmul_a_b, matmul_a_bt_bias, matmul_at_b, product_scratch_len, MatRef,
+    forward_scratch_len, gemm, gemm_scratch_len, matmul_a_b, matmul_a_bt_bias, matmul_at_b, product_scratch_len,
+    set_simd_level, MatRef, SimdLevel,
 };
 use embergrad::{Activation, AlignedBuffer, Batch, LayerSpec, Loss, Spec, Target};
 use embergrad_tests::{backprop_f64, forward_f64, RefTarget};
@@ -57,6 +58,7 @@ enum Product {
 /// repeated or misplaced term is far outside that bound. Also checks that nothing past the
 /// output was written.
 fn check_product(product: Product, (m, k, n): (usize, usize, usize), offset: usize) {
+    const LANES: usize = 16; // the widest level's, for the sentinel margin
     const SENTINEL: f32 = 1.0e30;
     let (a_len, b_len, rows, cols, depth) = match product {
         Product::Forward => (m * k, n * k, m, n, k),
@@ -163,8 +165,9 @@ fn offset_for(case: usize) -> usize {
 }
 
 /// Shapes aimed at the dispatch rules of `products.rs` and `strips.rs`.
-fn dispatch_shapes() -> Vec<(Product, (usize, usize, usize))> {
+fn dispatch_shapes(tiles: Tiles) -> Vec<(Product, (usize, usize, usize))> {
     use Product::*;
+    let (lanes, mr) = (tiles.lanes, tiles.mr);
     let mut shapes = Vec::new();
     let all = [Forward, InputGradient, WeightGradient];
     // uses_packing: every side around PACKING_THRESHOLD and SMALL_SIDE_MIN, alone and with
@@ -182,8 +185,8 @@ fn dispatch_shapes() -> Vec<(Product, (usize, usize, usize))> {
             shapes.extend(all.map(|p| (p, shape)));
         }
     }
-    // Narrow forward strip: outputs around LANES, rows around NARROW_ROWS and its multiples.
-    for n in (1..=LANES + 1).chain([2 * LANES - 1]) {
+    // Narrow forward strip: outputs around lanes, rows around NARROW_ROWS and its multiples.
+    for n in (1..=lanes + 1).chain([2 * lanes - 1]) {
         for m in [NARROW_ROWS - 1, NARROW_ROWS, NARROW_ROWS + 1, 2 * NARROW_ROWS + 1, 64, 65] {
             for k in [SMALL_SIDE_MIN, 20, 200] {
                 shapes.push((Forward, (m, k, n)));
@@ -191,10 +194,10 @@ fn dispatch_shapes() -> Vec<(Product, (usize, usize, usize))> {
         }
     }
     // Register-held strips: depth around SHALLOW_MAX_DEPTH, rows around SHALLOW_MIN_ROWS and
-    // SHALLOW_ROW_BLOCK, widths around LANES and the avoided stride.
+    // SHALLOW_ROW_BLOCK, widths around lanes and the avoided stride.
     for k in 1..=SHALLOW_MAX_DEPTH + 1 {
         for m in [SHALLOW_MIN_ROWS - 1, SHALLOW_MIN_ROWS, SHALLOW_MIN_ROWS + 1, SHALLOW_ROW_BLOCK + 1] {
-            for n in [1, LANES - 1, LANES, LANES + 1, 100] {
+            for n in [1, lanes - 1, lanes, lanes + 1, 100] {
                 shapes.push((InputGradient, (m, k, n)));
             }
         }
@@ -205,11 +208,11 @@ fn dispatch_shapes() -> Vec<(Product, (usize, usize, usize))> {
         }
     }
     // Forward orientation: more outputs than rows, and fewer; tiles that pad either way.
-    for (m, n) in [(64, 256), (256, 64), (64, 20), (20, 64), (100, 40), (40, 100), (MR * 3, 2 * LANES + 1)] {
+    for (m, n) in [(64, 256), (256, 64), (64, 20), (20, 64), (100, 40), (40, 100), (mr * 3, 2 * lanes + 1)] {
         shapes.push((Forward, (m, 50, n)));
     }
     // Direct loops of `A·B`: one row, widths that end after each register block and the tail.
-    let [wide, middle, last] = DIRECT_ROW_VECTORS.map(|v| v * LANES);
+    let [wide, middle, last] = DIRECT_ROW_VECTORS.map(|v| v * lanes);
     for n in [wide, wide + middle + last + 3, middle, last, 3, wide + 1] {
         for k in [1, 5, 19] {
             shapes.push((InputGradient, (1, k, n)));
@@ -220,14 +223,15 @@ fn dispatch_shapes() -> Vec<(Product, (usize, usize, usize))> {
 
 /// Shapes aimed at the GEMM's loop nest and layout rules, through the layer products (whose
 /// strides are their widths).
-fn gemm_layer_shapes() -> Vec<(Product, (usize, usize, usize))> {
+fn gemm_layer_shapes(tiles: Tiles) -> Vec<(Product, (usize, usize, usize))> {
     use Product::*;
+    let (lanes, mr, short_mr) = (tiles.lanes, tiles.mr, tiles.short_mr);
     let mut shapes = Vec::new();
-    // Row splits: every remainder of MR, below and past one tall tile, shallow and deep.
-    for m in 1..=3 * MR + SHORT_MR + 1 {
+    // Row splits: every remainder of mr, below and past one tall tile, shallow and deep.
+    for m in 1..=3 * mr + short_mr + 1 {
         for k in [SHALLOW_DEPTH, SHALLOW_DEPTH + 1] {
-            shapes.push((Forward, (m, k, 3 * LANES)));
-            shapes.push((InputGradient, (m, k, 2 * LANES + 3)));
+            shapes.push((Forward, (m, k, 3 * lanes)));
+            shapes.push((InputGradient, (m, k, 2 * lanes + 3)));
         }
     }
     // Depth blocks around KC, row blocks around MC, column blocks around NC.
@@ -288,9 +292,10 @@ fn gemm_layer_shapes() -> Vec<(Product, (usize, usize, usize))> {
 }
 
 /// Shapes for the GEMM called directly, in every layout.
-fn direct_gemm_shapes() -> Vec<(usize, usize, usize)> {
-    let mut shapes = vec![(1, 1, 1), (MR, 2 * LANES, 8), (MR + 1, LANES + 1, 9), (SHORT_MR, LANES, 33)];
-    for (m, n, k) in [(MC + 1, 40, 30), (30, NC + 1, 20), (30, 40, KC + 1), (97, 2 * LANES + 5, 300)] {
+fn direct_gemm_shapes(tiles: Tiles) -> Vec<(usize, usize, usize)> {
+    let (lanes, mr, short_mr) = (tiles.lanes, tiles.mr, tiles.short_mr);
+    let mut shapes = vec![(1, 1, 1), (mr, 2 * lanes, 8), (mr + 1, lanes + 1, 9), (short_mr, lanes, 33)];
+    for (m, n, k) in [(MC + 1, 40, 30), (30, NC + 1, 20), (30, 40, KC + 1), (97, 2 * lanes + 5, 300)] {
         shapes.push((m, n, k));
     }
     for stride in [COLLIDING_STRIDE, MAX_IN_PLACE_STRIDE, MAX_IN_PLACE_STRIDE + 1, 784] {
@@ -406,13 +411,16 @@ fn assert_tensor_close(actual: &[f32], expected: &[f64], what: &str) {
     assert!(worst <= 1e-3 * scale, "{what}: element {at} is {} vs {} (scale {scale:e})", actual[at], expected[at]);
 }
 
-#[test]
-fn every_kernel_path_is_taken_and_right() {
+/// Every shape and training pass above, at one level; then the check that every path of
+/// that level was taken, and none it does not have.
+fn every_path_at(level: SimdLevel) {
+    set_simd_level(level).unwrap();
     reset();
-    for (case, (product, shape)) in dispatch_shapes().into_iter().chain(gemm_layer_shapes()).enumerate() {
+    let tiles = level.tiles();
+    for (case, (product, shape)) in dispatch_shapes(tiles).into_iter().chain(gemm_layer_shapes(tiles)).enumerate() {
         check_product(product, shape, offset_for(case));
     }
-    for (case, shape) in direct_gemm_shapes().into_iter().enumerate() {
+    for (case, shape) in direct_gemm_shapes(tiles).into_iter().enumerate() {
         for layout in 0..8 {
             check_gemm(shape, layout & 1 != 0, layout & 2 != 0, layout & 4 != 0, offset_for(case + layout));
         }
@@ -424,7 +432,13 @@ fn every_kernel_path_is_taken_and_right() {
         [Activation::Relu, Activation::LeakyRelu, Activation::Sigmoid, Activation::Tanh, Activation::Identity];
     for (i, batch) in (1..=257).enumerate() {
         let loss = Loss::ALL[i % Loss::ALL.len()];
-        check_training_pass(&[37, 29, LANES + 3, 10], activations[i % activations.len()], loss, batch, offset_for(i));
+        check_training_pass(
+            &[37, 29, tiles.lanes + 3, 10],
+            activations[i % activations.len()],
+            loss,
+            batch,
+            offset_for(i),
+        );
     }
     for (i, width) in [512, 768, 1024, 1536, 2048].into_iter().enumerate() {
         for (j, batch) in [8, 12, 16, 24, 32, 64, 128].into_iter().enumerate() {
@@ -442,28 +456,37 @@ fn every_kernel_path_is_taken_and_right() {
     // stand in for it must be right on the same shapes.
     for rule in Rule::ALL {
         set_rule_enabled(rule, false);
-        for (case, (product, shape)) in gemm_layer_shapes().into_iter().enumerate() {
+        for (case, (product, shape)) in gemm_layer_shapes(tiles).into_iter().enumerate() {
             check_product(product, shape, offset_for(case));
         }
-        for (case, shape) in direct_gemm_shapes().into_iter().enumerate() {
+        for (case, shape) in direct_gemm_shapes(tiles).into_iter().enumerate() {
             check_gemm(shape, case % 2 == 0, case % 3 == 0, case % 5 == 0, offset_for(case));
         }
         set_rule_enabled(rule, true);
     }
 
-    let missing: Vec<&str> = counts()
-        .filter(|&(path, count)| path.exists_in_this_build() && count == 0)
-        .map(|(path, _)| path.name())
-        .collect();
-    assert!(missing.is_empty(), "kernel paths never taken by the shapes above: {missing:?}");
-    let impossible: Vec<&str> = counts()
-        .filter(|&(path, count)| !path.exists_in_this_build() && count > 0)
-        .map(|(path, _)| path.name())
-        .collect();
-    assert!(impossible.is_empty(), "paths taken that this build should not have: {impossible:?}");
+    let missing: Vec<&str> =
+        counts().filter(|&(path, count)| path.exists_at(level) && count == 0).map(|(path, _)| path.name()).collect();
+    assert!(missing.is_empty(), "at level {level}, kernel paths never taken by the shapes above: {missing:?}");
+    let impossible: Vec<&str> =
+        counts().filter(|&(path, count)| !path.exists_at(level) && count > 0).map(|(path, _)| path.name()).collect();
+    assert!(impossible.is_empty(), "at level {level}, paths taken that it should not have: {impossible:?}");
     // Print the record, so a run shows how often each path was taken.
+    println!("level {level}:");
     for (path, count) in counts() {
-        println!("{:<28} {count}", path.name());
+        println!("  {:<28} {count}", path.name());
     }
-    let _ = KernelPath::ALL;
+}
+
+/// Every level this build and CPU have (`baseline` always; AVX2 and AVX-512 where the CPU
+/// has them), each aimed at every path. A machine without AVX-512 cannot test that level;
+/// the test says which levels it ran.
+#[test]
+fn every_kernel_path_is_taken_and_right() {
+    let levels: Vec<SimdLevel> = SimdLevel::ALL.into_iter().filter(|l| l.is_supported()).collect();
+    println!("levels tested: {levels:?}");
+    for level in levels {
+        every_path_at(level);
+    }
+    assert_eq!(KernelPath::ALL.len(), counts().count());
 }

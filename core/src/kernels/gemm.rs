@@ -26,96 +26,25 @@
 //! so the micro-kernel always runs a full-height tile, one vector wide where at most one
 //! vector of columns is left and two otherwise; a partial tile is written whole into a
 //! buffer of its own and only its valid corner copied into C.
+//!
+//! Compiled once per instruction-set level (`levels.rs`): `Vector`, `LANES` and the tile
+//! sizes come from that level's `simd` module, and every function that touches a vector is
+//! inlined into the level's entry points, which enable its instructions.
 
-use wide::f32x8;
-
-use super::paths::{record, KernelPath};
-use super::simd::{load, store, Vector, LANES};
-use super::transpose::load8;
-use super::tuning::{
-    a_layout, b_layout, row_split, rule_enabled, tall_rows, ALayout, BLayout, RowSplit, Rule, KC, MC, MR, NC, NR,
-    SHORT_MR,
+use super::simd::{load, store, Vector, LANES, MR, NR, SHORT_MR, TILES};
+use crate::kernels::layout::{
+    floats_to_line, gemm_scratch_len_for, pack_panel, packed_a_rows, packed_b_cols, take_aligned, MatRef, LINE_FLOATS,
+};
+use crate::kernels::paths::{record, KernelPath};
+use crate::kernels::tuning::{
+    a_layout, b_layout, row_split, rule_enabled, tall_rows, ALayout, BLayout, RowSplit, Rule, KC, MC, NC,
 };
 
-/// A read-only strided matrix view: element `(i, j)` is `data[i·row_stride + j·col_stride]`.
-/// Transposes are views with the strides swapped, so one product serves all three of a
-/// dense layer's products.
-#[derive(Clone, Copy, Debug)]
-pub struct MatRef<'a> {
-    data: &'a [f32],
-    row_stride: usize,
-    col_stride: usize,
-}
-
-impl<'a> MatRef<'a> {
-    /// A row-major `rows × cols` matrix (`row_stride = cols`).
-    pub const fn row_major(data: &'a [f32], cols: usize) -> Self {
-        MatRef { data, row_stride: cols, col_stride: 1 }
-    }
-
-    /// The transpose of a row-major matrix with `cols` columns.
-    pub const fn transposed(data: &'a [f32], cols: usize) -> Self {
-        MatRef { data, row_stride: 1, col_stride: cols }
-    }
-
-    #[inline(always)]
-    fn at(&self, i: usize, j: usize) -> f32 {
-        self.data[i * self.row_stride + j * self.col_stride]
-    }
-}
-
-const fn round_up(n: usize, multiple: usize) -> usize {
-    n.div_ceil(multiple) * multiple
-}
-
-/// Floats in a 64-byte cache line: both packed buffers start on one, so no SIMD load of a
-/// packed panel straddles two lines.
-pub(crate) const LINE_FLOATS: usize = 16;
-
-/// How many floats past `ptr` the next cache line starts (0 when `ptr` is on one).
-pub(crate) fn floats_to_line(ptr: *const f32) -> usize {
-    // An f32 pointer is 4-byte aligned, so a line is at most 15 floats on.
-    ptr.align_offset(LINE_FLOATS * core::mem::size_of::<f32>()).min(LINE_FLOATS - 1)
-}
-
-/// Length of the packing scratch [`gemm`] needs for an `m × n × k` product (0 when any
-/// dimension is 0): the packed A block, the packed B block and room to align both.
-pub const fn gemm_scratch_len(m: usize, n: usize, k: usize) -> usize {
-    if m == 0 || n == 0 || k == 0 {
-        return 0;
-    }
-    let kc = if k < KC { k } else { KC };
-    kc * (packed_a_rows(m) + packed_b_cols(n)) + 2 * (LINE_FLOATS - 1)
-}
-
-/// Rows of the packed A block for `m` rows of A, whichever tile height packs it.
-const fn packed_a_rows(m: usize) -> usize {
-    let rows = if m < MC { m } else { MC };
-    let tall = round_up(rows, MR);
-    let short = round_up(rows, SHORT_MR);
-    if tall > short {
-        tall
-    } else {
-        short
-    }
-}
-
-/// Columns of the packed B block for `n` columns of B.
-const fn packed_b_cols(n: usize) -> usize {
-    round_up(if n < NC { n } else { NC }, NR)
-}
-
-/// Splits `len` floats starting on a cache line off the front of `buffer`.
-pub(crate) fn take_aligned(buffer: &mut [f32], len: usize) -> (&mut [f32], &mut [f32]) {
-    let skip = floats_to_line(buffer.as_ptr());
-    let (taken, rest) = buffer[skip..].split_at_mut(len);
-    (taken, rest)
-}
-
 /// `C = A·B` (or `C += A·B` with `accumulate`), with A `m × k`, B `k × n` and C row-major
-/// `m × n` in `c[..m·n]`. `scratch` needs [`gemm_scratch_len`]`(m, n, k)` elements.
+/// `m × n` in `c[..m·n]`. `scratch` needs `gemm_scratch_len(m, n, k)` elements.
 #[allow(clippy::too_many_arguments)] // the BLAS-style signature: three shapes, three matrices, scratch
-pub fn gemm(
+#[inline(always)] // into the level's entry points, which enable its instruction set
+pub(crate) fn gemm(
     m: usize,
     n: usize,
     k: usize,
@@ -125,7 +54,7 @@ pub fn gemm(
     accumulate: bool,
     scratch: &mut [f32],
 ) {
-    debug_assert!(c.len() >= m * n && scratch.len() >= gemm_scratch_len(m, n, k));
+    debug_assert!(c.len() >= m * n && scratch.len() >= gemm_scratch_len_for(TILES, m, n, k));
     if k == 0 && !accumulate {
         c[..m * n].fill(0.0);
     }
@@ -133,8 +62,8 @@ pub fn gemm(
         return;
     }
     let kc_max = k.min(KC);
-    let (packed_a, rest) = take_aligned(scratch, kc_max * packed_a_rows(m));
-    let (packed_b, _) = take_aligned(rest, kc_max * packed_b_cols(n));
+    let (packed_a, rest) = take_aligned(scratch, kc_max * packed_a_rows(TILES, m));
+    let (packed_b, _) = take_aligned(rest, kc_max * packed_b_cols(TILES, n));
     // B's panels are A-style panels of Bᵀ.
     let bt = MatRef { data: b.data, row_stride: b.col_stride, col_stride: b.row_stride };
     let rows_on_lines = floats_to_line(bt.data.as_ptr()) == 0 && bt.col_stride.is_multiple_of(LINE_FLOATS);
@@ -146,14 +75,14 @@ pub fn gemm(
         BLayout::Packed => KernelPath::BPacked,
     });
     let b_in_place = b_layout != BLayout::Packed;
-    record(match row_split(m, k) {
+    record(match row_split(TILES, m, k) {
         RowSplit::AllShort => KernelPath::SplitAllShort,
         RowSplit::AllTall => KernelPath::SplitAllTall,
         RowSplit::OneShort => KernelPath::SplitOneShort,
         RowSplit::TwoShort => KernelPath::SplitTwoShort,
         RowSplit::Few => KernelPath::SplitFew,
     });
-    let tall = tall_rows(m, k);
+    let tall = tall_rows(TILES, m, k);
     if n > NC {
         record(KernelPath::SeveralColumnBlocks);
     }
@@ -401,79 +330,6 @@ fn pack_b(b: MatRef<'_>, p0: usize, kc: usize, j0: usize, nc: usize, packed: &mu
         let col0 = j0 + panel_index * NR;
         let cols = NR.min(j0 + nc - col0);
         pack_panel::<NR>(bt, col0, cols, p0, kc, panel);
-    }
-}
-
-/// Writes `panel[p·W + r] = M[row0 + r, p0 + p]` for `r < rows` (zero for `rows ≤ r < W`),
-/// `p < kc`. The two common layouts get loops that read `M` contiguously: a unit column
-/// stride copies each source row into a column of the panel; a unit row stride copies `W`
-/// consecutive values straight into each panel row.
-#[inline(always)]
-pub(crate) fn pack_panel<const W: usize>(
-    m: MatRef<'_>,
-    row0: usize,
-    rows: usize,
-    p0: usize,
-    kc: usize,
-    panel: &mut [f32],
-) {
-    if m.col_stride == 1 {
-        if rows < W {
-            panel.fill(0.0);
-        }
-        // Blocks of 8 rows × 8 depth through a SIMD transpose (a last block of fewer rows
-        // repeats its first row into the missing ones and keeps only the valid lanes), the
-        // leftover depth one by one.
-        let full_depth = kc - kc % 8;
-        if rows >= 8 {
-            record(KernelPath::PackTransposedRows);
-        }
-        if !rows.is_multiple_of(8) {
-            record(KernelPath::PackTransposedPartialRows);
-        }
-        if full_depth < kc {
-            record(KernelPath::PackDepthTail);
-        }
-        for r in (0..rows).step_by(8) {
-            let block_rows = 8.min(rows - r);
-            let sources: [&[f32]; 8] = core::array::from_fn(|i| {
-                let start = (row0 + r + if i < block_rows { i } else { 0 }) * m.row_stride + p0;
-                &m.data[start..start + kc]
-            });
-            for p in (0..full_depth).step_by(8) {
-                let block = f32x8::transpose(core::array::from_fn(|i| load8(&sources[i][p..p + 8])));
-                for (q, column) in block.iter().enumerate() {
-                    let at = (p + q) * W + r;
-                    let lanes = column.to_array();
-                    if block_rows == 8 {
-                        panel[at..at + 8].copy_from_slice(&lanes);
-                    } else {
-                        // A fixed-length loop: a copy of `block_rows` values would be a memcpy call.
-                        for (i, value) in lanes.into_iter().enumerate().take(block_rows) {
-                            panel[at + i] = value;
-                        }
-                    }
-                }
-            }
-            for (i, source) in sources.iter().enumerate().take(block_rows) {
-                for p in full_depth..kc {
-                    panel[p * W + r + i] = source[p];
-                }
-            }
-        }
-    } else if m.row_stride == 1 && rows == W {
-        record(KernelPath::PackCopyRows);
-        for (p, slot) in panel.chunks_exact_mut(W).enumerate() {
-            let start = (p0 + p) * m.col_stride + row0;
-            slot.copy_from_slice(&m.data[start..start + W]);
-        }
-    } else {
-        record(KernelPath::PackStrided);
-        for (p, slot) in panel.chunks_exact_mut(W).enumerate() {
-            for (r, value) in slot.iter_mut().enumerate() {
-                *value = if r < rows { m.at(row0 + r, p0 + p) } else { 0.0 };
-            }
-        }
     }
 }
 

@@ -16,28 +16,101 @@
 //! benchmarks and tests; with `kernel-paths` it also counts the paths taken.
 
 mod elementwise;
-mod gemm;
 mod lanes;
+mod layout;
+mod levels;
 mod paths;
-mod products;
 #[cfg(any(test, feature = "bench-internals"))]
 mod reference;
-mod simd;
-mod strips;
+pub(crate) mod simd;
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod simd_x86;
 mod transpose;
 mod tuning;
-mod vector;
+
+#[cfg(target_arch = "x86_64")]
+mod avx2;
+#[cfg(target_arch = "x86_64")]
+mod avx512;
+mod portable;
+
+use levels::dispatch;
 
 pub use elementwise::{
     exp_slice, leaky_relu_backward, leaky_relu_slice, log_sum_exp, max, relu_backward, relu_slice, sigmoid_backward,
     sigmoid_slice, softmax_in_place, tanh_backward, tanh_slice,
 };
-#[cfg(feature = "alloc")]
-pub(crate) use gemm::{floats_to_line, LINE_FLOATS};
-pub use gemm::{gemm, gemm_scratch_len, MatRef};
 pub use lanes::{run_update, ElementUpdate, Lanes};
-pub use products::{forward_scratch_len, matmul_a_b, matmul_a_bt_bias, matmul_at_b, product_scratch_len};
-pub use vector::{axpy, dot, scale, sum};
+#[cfg(feature = "alloc")]
+pub(crate) use layout::{floats_to_line, LINE_FLOATS};
+pub use layout::{forward_scratch_len, gemm_scratch_len, product_scratch_len, MatRef};
+pub use levels::{set_simd_level, simd_level, SimdLevel, UnsupportedSimdLevel};
+
+/// `C = A·B` (or `C += A·B` with `accumulate`), with A `m × k`, B `k × n` (strided views)
+/// and C row-major `m × n` in `c[..m·n]`: the cache-blocked, register-tiled product the
+/// layer products use. `scratch` needs [`gemm_scratch_len`]`(m, n, k)` elements.
+#[allow(clippy::too_many_arguments)] // the BLAS-style signature: three shapes, three matrices, scratch
+pub fn gemm(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: MatRef<'_>,
+    b: MatRef<'_>,
+    c: &mut [f32],
+    accumulate: bool,
+    scratch: &mut [f32],
+) {
+    dispatch!(gemm::gemm(m, n, k, a, b, c, accumulate, scratch))
+}
+
+/// A dense layer's forward product `c[m, n] = a[m, k] · b[n, k]ᵀ + bias[n]` (inputs times
+/// the transposed `[out, in]` weights, every row of `c` plus the bias). `scratch` needs
+/// [`forward_scratch_len`]`(m, n, k)` elements.
+#[allow(clippy::too_many_arguments)] // shapes, operands and scratch, BLAS style
+pub fn matmul_a_bt_bias(
+    a: &[f32],
+    b: &[f32],
+    bias: &[f32],
+    c: &mut [f32],
+    m: usize,
+    k: usize,
+    n: usize,
+    scratch: &mut [f32],
+) {
+    dispatch!(products::matmul_a_bt_bias(a, b, bias, c, m, k, n, scratch))
+}
+
+/// `c[m, n] = a[m, k] · b[k, n]` (overwrites `c`), a layer's input gradient `dZ·W`.
+/// `scratch` needs [`product_scratch_len`]`(m, n, k)` elements.
+pub fn matmul_a_b(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize, scratch: &mut [f32]) {
+    dispatch!(products::matmul_a_b(a, b, c, m, k, n, scratch))
+}
+
+/// `c[k, n] = a[m, k]ᵀ · b[m, n]` (overwrites `c`), a layer's weight gradient `dZᵀ·X`.
+/// `scratch` needs [`product_scratch_len`]`(k, n, m)` elements.
+pub fn matmul_at_b(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize, scratch: &mut [f32]) {
+    dispatch!(products::matmul_at_b(a, b, c, m, k, n, scratch))
+}
+
+/// Dot product `Σ a[i]·b[i]` over the common length.
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    dispatch!(vector::dot(a, b))
+}
+
+/// `y[i] += alpha · x[i]` over the common length.
+pub fn axpy(y: &mut [f32], alpha: f32, x: &[f32]) {
+    dispatch!(vector::axpy(y, alpha, x))
+}
+
+/// `y[i] *= alpha`.
+pub fn scale(y: &mut [f32], alpha: f32) {
+    dispatch!(vector::scale(y, alpha))
+}
+
+/// `Σ x[i]`.
+pub fn sum(x: &[f32]) -> f32 {
+    dispatch!(vector::sum(x))
+}
 
 /// Kernel internals for benchmarks and tests, not API: the tuning table, the paths a product
 /// can take, the direct loops the dispatchers choose between, and the scalar references.
@@ -47,9 +120,22 @@ pub mod internals {
     pub use super::paths::KernelPath;
     #[cfg(feature = "kernel-paths")]
     pub use super::paths::{counts, reset};
-    pub use super::products::{direct_a_b, direct_a_bt_bias, direct_at_b};
-    pub use super::simd::{HAS_SIMD, LANES};
     pub use super::transpose::transpose_with_row_offsets;
+
+    /// The direct (unblocked) path of `matmul_a_bt_bias`, at the level in use.
+    pub fn direct_a_bt_bias(a: &[f32], b: &[f32], bias: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
+        super::dispatch!(products::direct_a_bt_bias(a, b, bias, c, m, k, n))
+    }
+
+    /// The direct (unblocked) path of `matmul_a_b`, at the level in use.
+    pub fn direct_a_b(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
+        super::dispatch!(products::direct_a_b(a, b, c, m, k, n))
+    }
+
+    /// The direct (unblocked) path of `matmul_at_b`, at the level in use.
+    pub fn direct_at_b(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
+        super::dispatch!(products::direct_at_b(a, b, c, m, k, n))
+    }
 
     /// Plain scalar twins of the optimized kernels (see `kernels/reference.rs`).
     pub mod reference {

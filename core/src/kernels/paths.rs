@@ -4,9 +4,12 @@
 //! Every branch the kernels take for speed calls [`record`] with its [`KernelPath`]. Without
 //! the feature `record` is an empty inline function, so normal builds carry no counter and
 //! no code. With it, each path has a global counter, and `tests/tests/kernel_paths.rs` aims
-//! shapes at every path and boundary, then fails if a path that exists in this build
-//! ([`KernelPath::exists_in_this_build`]) was never taken: a new path without a test fails
-//! CI.
+//! shapes at every path and boundary at every level the machine has, then fails if a path
+//! that exists at that level ([`KernelPath::exists_at`]) was never taken: a new path without
+//! a test fails CI.
+
+use super::levels::SimdLevel;
+use super::tuning::SMALL_SIDE_MIN;
 
 /// Defines [`KernelPath`] with its `ALL` list and names from one table, so a path added to
 /// the enum is in `ALL` too.
@@ -122,30 +125,28 @@ kernel_paths! {
 
 #[cfg_attr(not(feature = "bench-internals"), allow(dead_code))]
 impl KernelPath {
-    /// Whether this build's instruction set has the path: the register-held strips and the
-    /// short-tile splits other than "all short" need AVX-512; the blocked paths need SIMD.
-    /// The coverage test fails on a path that exists and was not taken, and on one taken that
-    /// should not exist, so this stays true.
-    pub const fn exists_in_this_build(self) -> bool {
-        let avx512 = cfg!(target_feature = "avx512f");
+    /// Whether the kernels at `level` have the path: the register-held strips and the
+    /// short-tile splits other than "all short" need 32 vector registers (AVX-512); the
+    /// blocked paths need SIMD. The coverage test fails on a path that exists and was not
+    /// taken, and on one taken that should not exist, so this stays true.
+    pub const fn exists_at(self, level: SimdLevel) -> bool {
+        let tiles = level.tiles();
+        let simd = level.has_simd();
+        let two_heights = tiles.mr != tiles.short_mr;
         match self {
-            KernelPath::InputGradientShallow
-            | KernelPath::ShallowFullStrip
-            | KernelPath::ShallowPartialStrip
-            | KernelPath::SplitOneShort
-            | KernelPath::SplitTwoShort
-            | KernelPath::SplitFew => avx512,
-            // A strip row is cut short only where a strip can be narrower than a vector: the
-            // register-held strips, or a narrow forward strip with fewer than LANES outputs,
-            // which the blocked path's size rules admit only where LANES > SMALL_SIDE_MIN.
-            KernelPath::StripStoreLanes => {
-                super::simd::HAS_SIMD && (avx512 || super::simd::LANES > super::tuning::SMALL_SIDE_MIN)
+            KernelPath::InputGradientShallow | KernelPath::ShallowFullStrip | KernelPath::ShallowPartialStrip => {
+                simd && tiles.register_strips
             }
+            KernelPath::SplitOneShort | KernelPath::SplitTwoShort | KernelPath::SplitFew => simd && two_heights,
+            // A strip row is cut short only where a strip can be narrower than a vector: the
+            // register-held strips, or a narrow forward strip with fewer than `lanes` outputs,
+            // which the blocked path's size rules admit only where lanes > SMALL_SIDE_MIN.
+            KernelPath::StripStoreLanes => simd && (tiles.register_strips || tiles.lanes > SMALL_SIDE_MIN),
             KernelPath::ForwardDirect
             | KernelPath::InputGradientDirect
             | KernelPath::WeightGradientDirect
             | KernelPath::DirectRowAxpyTail => true,
-            _ => super::simd::HAS_SIMD,
+            _ => simd,
         }
     }
 }

@@ -6,51 +6,29 @@
 //! - backward `dX = dZ·W`       ([`matmul_a_b`]);
 //! - backward `dW = dZᵀ·X`      ([`matmul_at_b`]).
 //!
-//! Each picks its path by size: the packed, blocked [`gemm`] for products large in every
+//! Compiled once per instruction-set level (`levels.rs`), like `gemm.rs`. Each picks its
+//! path by size: the packed, blocked [`gemm`] for products large in every
 //! dimension ([`uses_packing`]); one-vector strips (`strips.rs`) for a forward product with
 //! at most one vector of outputs and, with AVX-512, an input gradient at most
-//! [`SHALLOW_MAX_DEPTH`](super::SHALLOW_MAX_DEPTH) deep; or direct loops over contiguous rows
+//! `SHALLOW_MAX_DEPTH` deep; or direct loops over contiguous rows
 //! (dot products or axpys) when a dimension is small. Packing copies `O(k·(m + n))` values
 //! to save work on `O(m·n·k)` multiply-adds, so it loses when any of m, n, k is small, e.g.
 //! batch 1 on a device, where the direct loops are the matrix-vector products they should be.
 
-use super::gemm::{gemm, gemm_scratch_len, MatRef};
-use super::paths::{record, KernelPath};
-use super::simd::{load, store, Vector, HAS_SIMD, LANES};
-use super::strips::{narrow_a_bt_bias, narrow_scratch_len, shallow_a_b};
-use super::transpose::transpose_with_row_offsets;
-use super::tuning::{forward_transposes, takes_shallow, uses_packing, DIRECT_ROW_VECTORS};
+use super::gemm::gemm;
+use super::simd::{load, store, Vector, HAS_SIMD, LANES, TILES};
+use super::strips::{narrow_a_bt_bias, shallow_a_b};
 use super::vector::{axpy, dot};
-
-/// Scratch an `m × n × k` product needs: the packing buffers if it packs, else nothing.
-pub const fn product_scratch_len(m: usize, n: usize, k: usize) -> usize {
-    if uses_packing(m, n, k) {
-        gemm_scratch_len(m, n, k)
-    } else {
-        0
-    }
-}
-
-/// Scratch [`matmul_a_bt_bias`] needs for an `m × n × k` product (`a` is `m × k`, `b` is
-/// `n × k`): the packing buffers if it takes the blocked path, plus room for `cᵀ` when it
-/// computes the transpose (when `c` has more columns than rows, or that pads less of the
-/// register tiles).
-pub const fn forward_scratch_len(m: usize, n: usize, k: usize) -> usize {
-    if !uses_packing(m, n, k) {
-        0
-    } else if n <= LANES {
-        narrow_scratch_len(k)
-    } else if forward_transposes(m, n) {
-        m * n + gemm_scratch_len(n, m, k)
-    } else {
-        gemm_scratch_len(m, n, k)
-    }
-}
+use crate::kernels::layout::{forward_scratch_len, MatRef};
+use crate::kernels::paths::{record, KernelPath};
+use crate::kernels::transpose::transpose_with_row_offsets;
+use crate::kernels::tuning::{forward_transposes, takes_shallow, uses_packing, DIRECT_ROW_VECTORS};
 
 /// `c[m, n] = a[m, k] · b[n, k]ᵀ + bias[n]` (every row of `c` gets `bias` added). `scratch`
 /// needs [`forward_scratch_len`]`(m, n, k)` elements.
 #[allow(clippy::too_many_arguments)] // shapes, operands and scratch, BLAS style
-pub fn matmul_a_bt_bias(
+#[inline(always)]
+pub(crate) fn matmul_a_bt_bias(
     a: &[f32],
     b: &[f32],
     bias: &[f32],
@@ -68,7 +46,7 @@ pub fn matmul_a_bt_bias(
     } else if n <= LANES {
         record(KernelPath::ForwardNarrow);
         narrow_a_bt_bias(a, b, bias, c, m, k, n, scratch);
-    } else if forward_transposes(m, n) {
+    } else if forward_transposes(TILES, m, n) {
         record(KernelPath::ForwardTransposed);
         let (c_t, scratch) = scratch.split_at_mut(m * n);
         gemm(n, m, k, MatRef::row_major(b, k), MatRef::transposed(a, k), c_t, false, scratch);
@@ -85,7 +63,8 @@ pub fn matmul_a_bt_bias(
 
 /// The unpacked path of [`matmul_a_bt_bias`]: rows of A against rows of B, every inner loop
 /// a dot product of two contiguous rows.
-pub fn direct_a_bt_bias(a: &[f32], b: &[f32], bias: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
+#[inline(always)]
+pub(crate) fn direct_a_bt_bias(a: &[f32], b: &[f32], bias: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
     for (a_row, c_row) in a.chunks_exact(k).zip(c.chunks_exact_mut(n)).take(m) {
         for ((c_val, b_row), bias_val) in c_row.iter_mut().zip(b.chunks_exact(k)).zip(bias) {
             *c_val = dot(a_row, b_row) + bias_val;
@@ -94,9 +73,10 @@ pub fn direct_a_bt_bias(a: &[f32], b: &[f32], bias: &[f32], c: &mut [f32], m: us
 }
 
 /// `c[m, n] = a[m, k] · b[k, n]` (overwrites `c`).
-pub fn matmul_a_b(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize, scratch: &mut [f32]) {
+#[inline(always)]
+pub(crate) fn matmul_a_b(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize, scratch: &mut [f32]) {
     debug_assert!(a.len() >= m * k && b.len() >= k * n && c.len() >= m * n);
-    if takes_shallow(m, n, k) {
+    if takes_shallow(TILES, m, n, k) {
         record(KernelPath::InputGradientShallow);
         shallow_a_b(a, b, c, m, k, n);
     } else if uses_packing(m, n, k) {
@@ -110,7 +90,8 @@ pub fn matmul_a_b(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: us
 
 /// The unpacked path of [`matmul_a_b`]: each output row is a sum of B's rows scaled by A's
 /// entries, axpys over contiguous rows.
-pub fn direct_a_b(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
+#[inline(always)]
+pub(crate) fn direct_a_b(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
     for (a_row, c_row) in a.chunks_exact(k).zip(c.chunks_exact_mut(n)).take(m) {
         // With SIMD, the row is built a few vectors at a time in registers, so each of the k
         // terms costs loads of B only, not a load and a store of C too; what is left over,
@@ -169,7 +150,8 @@ fn row_in_registers<const V: usize>(
 }
 
 /// `c[k, n] = a[m, k]ᵀ · b[m, n]` (overwrites `c`).
-pub fn matmul_at_b(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize, scratch: &mut [f32]) {
+#[inline(always)]
+pub(crate) fn matmul_at_b(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize, scratch: &mut [f32]) {
     debug_assert!(a.len() >= m * k && b.len() >= m * n && c.len() >= k * n);
     if uses_packing(k, n, m) {
         record(KernelPath::WeightGradientGemm);
@@ -182,7 +164,8 @@ pub fn matmul_at_b(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: u
 
 /// The unpacked path of [`matmul_at_b`]: each row of C gathers B's rows scaled by one column
 /// of A, axpys over contiguous rows.
-pub fn direct_at_b(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
+#[inline(always)]
+pub(crate) fn direct_at_b(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
     c[..k * n].fill(0.0);
     for (a_row, b_row) in a.chunks_exact(k).zip(b.chunks_exact(n)).take(m) {
         for (&a_val, c_row) in a_row.iter().zip(c.chunks_exact_mut(n)) {

@@ -1,4 +1,8 @@
-//! The SIMD vector type every kernel is written in, chosen at compile time.
+//! The portable level's SIMD vector type, chosen at compile time, and its register tiles.
+//!
+//! Every target has this level: on x86-64 it is the baseline the build was compiled for
+//! (SSE2 unless `-C target-cpu` says more), beside which `simd_x86.rs` adds AVX2 and
+//! AVX-512 levels chosen at run time (`levels.rs`); elsewhere it is the only level.
 //!
 //! With AVX-512 enabled (e.g. `-C target-cpu=native` on a CPU that has it) the kernels run on
 //! 16-lane `f32x16` vectors: cores with two 512-bit FMA units (Intel server parts) do twice
@@ -36,6 +40,23 @@ mod choice {
 }
 
 pub use choice::{Vector, LANES};
+
+use super::tuning::Tiles;
+
+/// This level's register tiles: `wide`'s vector width decides them.
+pub const TILES: Tiles = if LANES == 16 {
+    super::tuning::AVX512_TILES
+} else if LANES == 8 {
+    super::tuning::EIGHT_LANE_TILES
+} else {
+    super::tuning::SCALAR_TILES
+};
+/// Rows of a tall micro-tile.
+pub const MR: usize = TILES.mr;
+/// Rows of a short micro-tile.
+pub const SHORT_MR: usize = TILES.short_mr;
+/// Columns of a micro-tile.
+pub const NR: usize = TILES.nr();
 
 /// Whether the target has a SIMD unit `wide` uses (SSE2, NEON or WebAssembly SIMD). Without
 /// one (a Cortex-M, say) `wide`'s vectors are plain arrays: the kernels then skip GEMM

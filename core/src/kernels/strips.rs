@@ -14,21 +14,16 @@
 //! computed before the full strips of its rows); only the matrix's very last row is stored
 //! lane by lane.
 
-use super::gemm::{pack_panel, take_aligned, MatRef, LINE_FLOATS};
-use super::paths::{record, KernelPath};
-use super::simd::{load, store, Vector, LANES};
-use super::tuning::{takes_shallow, NARROW_ROWS, SHALLOW_ROW_BLOCK};
-
-/// Scratch [`narrow_a_bt_bias`] needs for depth `k`: B's rows as one `k × LANES` panel,
-/// on a cache line.
-pub(crate) const fn narrow_scratch_len(k: usize) -> usize {
-    k * LANES + LINE_FLOATS - 1
-}
+use super::simd::{load, store, Vector, LANES, TILES};
+use crate::kernels::layout::{pack_panel, take_aligned, MatRef};
+use crate::kernels::paths::{record, KernelPath};
+use crate::kernels::tuning::{takes_shallow, NARROW_ROWS, SHALLOW_ROW_BLOCK};
 
 /// `c[m, n] = a[m, k] · b[n, k]ᵀ + bias[n]` for `n ≤ LANES`: B is packed into one strip
 /// (`k × LANES`, zero past column `n`), and each tile of [`NARROW_ROWS`] rows of C is one
 /// vector per row, started from the bias, with A's rows read in place.
 #[allow(clippy::too_many_arguments)] // shapes, operands and scratch, BLAS style
+#[inline(always)]
 pub(crate) fn narrow_a_bt_bias(
     a: &[f32],
     b: &[f32],
@@ -88,8 +83,9 @@ fn narrow_tile<const R: usize>(
 
 /// `c[m, n] = a[m, k] · b[k, n]` (all row-major) for a shape with [`takes_shallow`]; does
 /// nothing for other depths.
+#[inline(always)]
 pub(crate) fn shallow_a_b(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
-    debug_assert!(takes_shallow(m, n, k) && a.len() >= m * k && b.len() >= k * n && c.len() >= m * n);
+    debug_assert!(takes_shallow(TILES, m, n, k) && a.len() >= m * k && b.len() >= k * n && c.len() >= m * n);
     // The strip is an array of registers, so its depth is a constant: one instance per depth.
     macro_rules! by_depth {
         ($($depth:literal)*) => {
@@ -103,6 +99,7 @@ pub(crate) fn shallow_a_b(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usiz
 }
 
 /// [`shallow_a_b`] at depth `K`: `a` is `m × K`, `b` is `K × n`, `c` is `m × n`.
+#[inline(always)]
 fn shallow<const K: usize>(a: &[f32], b: &[f32], c: &mut [f32], n: usize) {
     let full = n - n % LANES;
     for (block, a_block) in a.chunks(SHALLOW_ROW_BLOCK * K).enumerate() {
@@ -164,16 +161,15 @@ fn store_strip_row(c: &mut [f32], at: usize, cols: usize, value: Vector) {
         store(&mut c[at..at + LANES], value);
     } else {
         record(KernelPath::StripStoreLanes);
-        store_lanes(&mut c[at..at + cols], value);
+        store_lanes(&mut c[at..at + cols], &value.to_array());
     }
 }
 
 /// The last row's store, kept out of the loops it is called from (a copy of a variable
-/// number of lanes there made the compiler keep every accumulator on the stack).
+/// number of lanes there made the compiler keep every accumulator on the stack). It takes
+/// plain floats, so it needs no vector instructions of its own.
 #[cold]
 #[inline(never)]
-fn store_lanes(c: &mut [f32], value: Vector) {
-    for (out, lane) in c.iter_mut().zip(value.to_array()) {
-        *out = lane;
-    }
+fn store_lanes(c: &mut [f32], lanes: &[f32]) {
+    c.copy_from_slice(&lanes[..c.len()]);
 }

@@ -11,7 +11,49 @@
 //! loop nest from the outside in (`NC`, `KC`, `MC`, the tile heights, the operand layouts),
 //! then the strips.
 
-use super::simd::{HAS_SIMD, LANES};
+use super::simd::HAS_SIMD;
+
+// ---- Register tiles of each instruction-set level ---------------------------------------
+
+/// The vector width and register tiles of one instruction-set level (`kernels/levels.rs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tiles {
+    /// `f32` lanes per vector.
+    pub lanes: usize,
+    /// Rows of a micro-tile (loop 4, `ir`).
+    pub mr: usize,
+    /// Rows of the micro-tile for the last rows of A, where [`Tiles::mr`]-tall tiles would pad
+    /// (see [`row_split`]).
+    pub short_mr: usize,
+    /// Whether the level has 32 vector registers, enough to hold B's strip of up to
+    /// [`SHALLOW_MAX_DEPTH`] rows beside the accumulators (the register-held strips).
+    pub register_strips: bool,
+}
+
+impl Tiles {
+    /// Columns of a micro-tile (loop 5, `jr`): two vectors; a last panel of at most one
+    /// vector of columns runs a one-vector tile.
+    pub const fn nr(self) -> usize {
+        2 * self.lanes
+    }
+}
+
+/// AVX-512: 12 rows × 2 vectors = 24 accumulators, plus 2 registers for the B row and 1 for
+/// the broadcast A value, 27 of the 32 zmm registers; each loaded B vector feeds 12 FMAs.
+/// The last rows in 8 × 2 tiles (16 accumulators), where 12 would pad.
+pub const AVX512_TILES: Tiles = Tiles { lanes: 16, mr: 12, short_mr: 8, register_strips: true };
+
+/// 8-lane vectors (AVX2, and `wide`'s 8-lane type elsewhere): 6 rows × 2 vectors = 12
+/// accumulators (enough independent FMA chains for 2 pipes × 4 cycles), 15 of AVX2's 16
+/// vector registers.
+pub const EIGHT_LANE_TILES: Tiles = Tiles { lanes: 8, mr: 6, short_mr: 6, register_strips: false };
+
+/// Without SIMD (4 scalar lanes): never blocked ([`uses_packing`] is false), listed so the
+/// scratch lengths cover every level.
+pub const SCALAR_TILES: Tiles = Tiles { lanes: 4, mr: 6, short_mr: 6, register_strips: false };
+
+/// Every level's tiles, for the scratch lengths (`layout.rs`), which fit whichever runs.
+pub const ALL_TILES: [Tiles; 2] = [AVX512_TILES, EIGHT_LANE_TILES];
 
 // ---- Rules a benchmark can switch off ---------------------------------------------------
 
@@ -123,16 +165,17 @@ pub const DIRECT_ROW_VECTORS: [usize; 3] = [8, 4, 1];
 /// rows, or that orientation pads less of the `MR × NR` tiles. The weights are then read by
 /// rows in place and only the inputs are packed. Forward products with at most `LANES`
 /// outputs take the narrow strip before this rule is asked.
-pub const fn forward_transposes(m: usize, n: usize) -> bool {
-    let direct_tiles = m.div_ceil(MR) * MR * n.div_ceil(NR) * NR;
-    let transposed_tiles = n.div_ceil(MR) * MR * m.div_ceil(NR) * NR;
+pub const fn forward_transposes(tiles: Tiles, m: usize, n: usize) -> bool {
+    let (mr, nr) = (tiles.mr, tiles.nr());
+    let direct_tiles = m.div_ceil(mr) * mr * n.div_ceil(nr) * nr;
+    let transposed_tiles = n.div_ceil(mr) * mr * m.div_ceil(nr) * nr;
     n > m || transposed_tiles < direct_tiles
 }
 
 // ---- The GEMM's loop nest, outermost first (`gemm.rs`) ----------------------------------
 
 /// Columns of a B block (loop 1, `jc`): `KC × NC` floats = 1 MiB, which stays in a 2 MiB L2
-/// while every A panel of the block streams over it. A multiple of [`NR`].
+/// while every A panel of the block streams over it. A multiple of every level's tile width.
 pub const NC: usize = 1024;
 
 /// Depth of a block (loop 2, `pc`): one A micro-panel (`MR × KC`, 12 KiB with AVX-512) stays
@@ -140,32 +183,8 @@ pub const NC: usize = 1024;
 pub const KC: usize = 256;
 
 /// Rows of an A block (loop 3, `ic`): the A panels packed at once, `MC × KC` floats =
-/// 480 KiB beside the B block in L2. A multiple of both tile heights ([`MR`], [`SHORT_MR`]).
+/// 480 KiB beside the B block in L2. A multiple of every level's tile heights (12, 8, 6).
 pub const MC: usize = 480;
-
-/// Rows of a micro-tile (loop 4, `ir`) with AVX-512: 12 rows × 2 vectors = 24 accumulators,
-/// plus 2 registers for the B row and 1 for the broadcast A value, 27 of the 32 zmm
-/// registers; each loaded B vector feeds 12 FMAs.
-#[cfg(target_feature = "avx512f")]
-pub const MR: usize = 12;
-
-/// Rows of a micro-tile without AVX-512: 6 rows × 2 vectors = 12 accumulators (enough
-/// independent FMA chains for 2 pipes × 4 cycles), 15 of AVX2's 16 vector registers.
-#[cfg(not(target_feature = "avx512f"))]
-pub const MR: usize = 6;
-
-/// Rows of the micro-tile for the last rows of A, where [`MR`]-tall tiles would pad (see
-/// [`tall_rows`]): 8 rows × 2 vectors with AVX-512; the same as [`MR`] without it.
-#[cfg(target_feature = "avx512f")]
-pub const SHORT_MR: usize = 8;
-
-/// Rows of the micro-tile for the last rows of A; without AVX-512 the same as [`MR`].
-#[cfg(not(target_feature = "avx512f"))]
-pub const SHORT_MR: usize = MR;
-
-/// Columns of a micro-tile (loop 5, `jr`): two SIMD vectors; a last panel of at most one
-/// vector of columns runs a one-vector tile.
-pub const NR: usize = 2 * LANES;
 
 /// Depth up to which [`tall_rows`] puts every row in short tiles when they divide the rows:
 /// there a tile's fixed cost (setting up its rows, storing it) outweighs its arithmetic.
@@ -175,7 +194,7 @@ pub const SHALLOW_DEPTH: usize = 32;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RowSplit {
     /// Every row in short tiles: at most [`SHALLOW_DEPTH`] deep and `m` a multiple of
-    /// [`SHORT_MR`].
+    /// the short tile height.
     AllShort,
     /// Every row in tall tiles: nothing left over, more than a short tile left over, or both
     /// heights the same.
@@ -188,32 +207,34 @@ pub enum RowSplit {
     Few,
 }
 
-/// Which [`RowSplit`] an `m`-row product `k` deep takes.
-pub fn row_split(m: usize, k: usize) -> RowSplit {
-    if k <= SHALLOW_DEPTH && m.is_multiple_of(SHORT_MR) && rule_enabled(Rule::ShallowShortTiles) {
+/// Which [`RowSplit`] an `m`-row product `k` deep takes with `tiles`.
+pub fn row_split(tiles: Tiles, m: usize, k: usize) -> RowSplit {
+    let (mr, short_mr) = (tiles.mr, tiles.short_mr);
+    if k <= SHALLOW_DEPTH && m.is_multiple_of(short_mr) && rule_enabled(Rule::ShallowShortTiles) {
         return RowSplit::AllShort;
     }
-    let left = m % MR;
-    if MR == SHORT_MR || left == 0 || left > SHORT_MR || !rule_enabled(Rule::ShortTiles) {
+    let left = m % mr;
+    if mr == short_mr || left == 0 || left > short_mr || !rule_enabled(Rule::ShortTiles) {
         RowSplit::AllTall
-    } else if left > MR - SHORT_MR {
+    } else if left > mr - short_mr {
         RowSplit::OneShort
-    } else if m >= MR {
+    } else if m >= mr {
         RowSplit::TwoShort
     } else {
         RowSplit::Few
     }
 }
 
-/// The first rows of an `m`-row A, a multiple of [`MR`], that go in `MR`-tall tiles in a
-/// product `k` deep; the rest go in [`SHORT_MR`]-tall tiles (see [`RowSplit`]). With 12 and
-/// 8, 256 rows are 20 × 12 + 2 × 8 instead of 22 × 12, and 64 rows 4 × 12 + 2 × 8.
-pub fn tall_rows(m: usize, k: usize) -> usize {
-    match row_split(m, k) {
+/// The first rows of an `m`-row A, a multiple of `tiles.mr`, that go in tall tiles in a
+/// product `k` deep; the rest go in short tiles (see [`RowSplit`]). With 12 and 8, 256 rows
+/// are 20 × 12 + 2 × 8 instead of 22 × 12, and 64 rows 4 × 12 + 2 × 8.
+pub fn tall_rows(tiles: Tiles, m: usize, k: usize) -> usize {
+    let mr = tiles.mr;
+    match row_split(tiles, m, k) {
         RowSplit::AllShort | RowSplit::Few => 0,
         RowSplit::AllTall => m,
-        RowSplit::OneShort => m - m % MR,
-        RowSplit::TwoShort => m - m % MR - MR,
+        RowSplit::OneShort => m - m % mr,
+        RowSplit::TwoShort => m - m % mr - mr,
     }
 }
 
@@ -335,11 +356,11 @@ pub const SHALLOW_ROW_BLOCK: usize = 64;
 /// apart all fall into one L1 set and evict each other as a pass stores them.
 pub const SHALLOW_AVOID_STRIDE: usize = 1024;
 
-/// Whether `C = A·B` (`m × n`, depth `k`) takes the register-held strips: with AVX-512 (with
-/// 16 registers the strip would spill), depths `1..=SHALLOW_MAX_DEPTH`, at least
+/// Whether `C = A·B` (`m × n`, depth `k`) takes the register-held strips: with 32 vector
+/// registers (AVX-512; with 16 the strip would spill), depths `1..=SHALLOW_MAX_DEPTH`, at least
 /// [`SHALLOW_MIN_ROWS`] rows, and C's rows not a multiple of [`SHALLOW_AVOID_STRIDE`] apart.
-pub const fn takes_shallow(m: usize, n: usize, k: usize) -> bool {
-    cfg!(target_feature = "avx512f")
+pub const fn takes_shallow(tiles: Tiles, m: usize, n: usize, k: usize) -> bool {
+    tiles.register_strips
         && k >= 1
         && k <= SHALLOW_MAX_DEPTH
         && m >= SHALLOW_MIN_ROWS

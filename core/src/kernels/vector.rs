@@ -5,8 +5,8 @@ use super::simd::{load, store, Vector, LANES};
 /// Dot product `Σ a[i]·b[i]` over the common length.
 ///
 /// Two independent accumulators hide the latency of the fused multiply-add.
-#[inline]
-pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+#[inline(always)]
+pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
     let n = a.len().min(b.len());
     let (a, b) = (&a[..n], &b[..n]);
     let mut acc0 = Vector::ZERO;
@@ -30,8 +30,8 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
 }
 
 /// `y[i] += alpha · x[i]` over the common length.
-#[inline]
-pub fn axpy(y: &mut [f32], alpha: f32, x: &[f32]) {
+#[inline(always)]
+pub(crate) fn axpy(y: &mut [f32], alpha: f32, x: &[f32]) {
     let n = y.len().min(x.len());
     let (y, x) = (&mut y[..n], &x[..n]);
     let a = Vector::splat(alpha);
@@ -47,8 +47,8 @@ pub fn axpy(y: &mut [f32], alpha: f32, x: &[f32]) {
 }
 
 /// `y[i] *= alpha`.
-#[inline]
-pub fn scale(y: &mut [f32], alpha: f32) {
+#[inline(always)]
+pub(crate) fn scale(y: &mut [f32], alpha: f32) {
     let a = Vector::splat(alpha);
     let mut ys = y.chunks_exact_mut(LANES);
     for cy in &mut ys {
@@ -60,8 +60,8 @@ pub fn scale(y: &mut [f32], alpha: f32) {
 }
 
 /// `Σ x[i]`.
-#[inline]
-pub fn sum(x: &[f32]) -> f32 {
+#[inline(always)]
+pub(crate) fn sum(x: &[f32]) -> f32 {
     let mut acc = Vector::ZERO;
     let mut xs = x.chunks_exact(LANES);
     for c in &mut xs {

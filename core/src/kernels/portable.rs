@@ -1,0 +1,17 @@
+//! The matrix and vector kernels at the portable level (`simd.rs`, `wide`'s vectors as the
+//! build's target features allow), on every target.
+
+pub(crate) use super::simd;
+
+#[path = "gemm.rs"]
+#[allow(clippy::duplicate_mod)] // one copy of the kernel per level: see mod.rs
+pub(crate) mod gemm;
+#[path = "products.rs"]
+#[allow(clippy::duplicate_mod)] // one copy of the kernel per level: see mod.rs
+pub(crate) mod products;
+#[path = "strips.rs"]
+#[allow(clippy::duplicate_mod)] // one copy of the kernel per level: see mod.rs
+pub(crate) mod strips;
+#[path = "vector.rs"]
+#[allow(clippy::duplicate_mod)] // one copy of the kernel per level: see mod.rs
+pub(crate) mod vector;
