@@ -23,7 +23,7 @@ use embergrad::kernels::{
 use embergrad::optim::{Adam, Optimizer, Sgd};
 use embergrad::AlignedBuffer;
 use embergrad_benches::interleave::{compare, Contender, Figures};
-use embergrad_benches::{peak_call, uniform, ClassificationStep, PEAK_FLOPS_PER_CALL};
+use embergrad_benches::{peak_call, peak_flops_per_call, uniform, ClassificationStep};
 #[path = "common/references.rs"]
 mod references;
 
@@ -61,7 +61,7 @@ fn wanted_ablation(title: &str) -> bool {
 }
 
 fn peak_contender() -> Contender<'static> {
-    Contender::new("fma peak", PEAK_FLOPS_PER_CALL as f64, peak_call)
+    Contender::new("fma peak", peak_flops_per_call() as f64, peak_call)
 }
 
 fn print_table(title: &str, figures: &[Figures], peak: Option<f64>) {

@@ -163,32 +163,25 @@ macro_rules! fma_chains {
 /// Iterations of one peak measurement call.
 pub const PEAK_ITERS: u64 = 100_000;
 
-/// The widest vector the kernels use on this build, and its lane count.
-#[cfg(target_feature = "avx512f")]
-pub type WidestVector = wide::f32x16;
-/// The widest vector the kernels use on this build, and its lane count.
-#[cfg(not(target_feature = "avx512f"))]
-pub type WidestVector = wide::f32x8;
-
-/// Flops of one [`peak_call`].
-pub const PEAK_FLOPS_PER_CALL: u64 = PEAK_ITERS * 12 * 2 * (core::mem::size_of::<WidestVector>() as u64 / 4);
-
-/// One call of the peak loop on [`WidestVector`] ([`PEAK_FLOPS_PER_CALL`] flops).
-pub fn peak_call() {
-    fma_chains!(WidestVector, PEAK_ITERS);
+/// Flops of one [`peak_call`] at the SIMD level in use.
+pub fn peak_flops_per_call() -> u64 {
+    PEAK_ITERS * 12 * 2 * embergrad::kernels::simd_level().tiles().lanes as u64
 }
 
-/// The measured single-core FP32 peak in GFLOP/s ("elements" are flops), with 8-lane and,
-/// where AVX-512 is enabled, 16-lane vectors: the yardstick for every other figure of the
-/// same run.
+/// One call of the FMA peak loop on the vectors of the SIMD level in use (the kernels'
+/// `fma_peak`, so it runs the instructions the kernels run).
+pub fn peak_call() {
+    std::hint::black_box(embergrad::kernels::internals::fma_peak(PEAK_ITERS));
+}
+
+/// The measured single-core FP32 peak in GFLOP/s ("elements" are flops), with `wide`'s 8-lane
+/// vectors as this build compiles them, and with the vectors of the SIMD level in use: the
+/// yardstick for every other figure of the same run.
 pub fn peak(c: &mut Criterion) {
     let mut group = c.benchmark_group("peak");
     group.throughput(Throughput::Elements(PEAK_ITERS * 12 * 2 * 8));
     group.bench_function("fma-f32x8", |bench| bench.iter(|| fma_chains!(wide::f32x8, PEAK_ITERS)));
-    #[cfg(target_feature = "avx512f")]
-    {
-        group.throughput(Throughput::Elements(PEAK_ITERS * 12 * 2 * 16));
-        group.bench_function("fma-f32x16", |bench| bench.iter(|| fma_chains!(wide::f32x16, PEAK_ITERS)));
-    }
+    group.throughput(Throughput::Elements(peak_flops_per_call()));
+    group.bench_function(format!("fma-{}", embergrad::kernels::simd_level()), |bench| bench.iter(peak_call));
     group.finish();
 }

@@ -12,6 +12,9 @@ pub(crate) mod products;
 #[path = "strips.rs"]
 #[allow(clippy::duplicate_mod)] // one copy of the kernel per level: see mod.rs
 pub(crate) mod strips;
+#[path = "transpose.rs"]
+#[allow(clippy::duplicate_mod)] // one copy of the kernel per level: see mod.rs
+pub(crate) mod transpose;
 #[path = "vector.rs"]
 #[allow(clippy::duplicate_mod)] // one copy of the kernel per level: see mod.rs
 pub(crate) mod vector;

@@ -31,9 +31,9 @@
 //! sizes come from that level's `simd` module, and every function that touches a vector is
 //! inlined into the level's entry points, which enable its instructions.
 
-use super::simd::{load, store, Vector, LANES, MR, NR, SHORT_MR, TILES};
+use super::simd::{load, load8, store, Block8, Vector, LANES, MR, NR, SHORT_MR, TILES};
 use crate::kernels::layout::{
-    floats_to_line, gemm_scratch_len_for, pack_panel, packed_a_rows, packed_b_cols, take_aligned, MatRef, LINE_FLOATS,
+    floats_to_line, gemm_scratch_len_for, packed_a_rows, packed_b_cols, take_aligned, MatRef, LINE_FLOATS,
 };
 use crate::kernels::paths::{record, KernelPath};
 use crate::kernels::tuning::{
@@ -413,6 +413,79 @@ fn write_corner<const R: usize>(
         let c_row = &mut c[(i0 + ii) * ldc + j0..(i0 + ii) * ldc + j0 + cols];
         for (out, v) in c_row.iter_mut().zip(values) {
             *out = if write == Write::Store { *v } else { *out + v };
+        }
+    }
+}
+
+/// Writes `panel[p·W + r] = M[row0 + r, p0 + p]` for `r < rows` (zero for `rows ≤ r < W`),
+/// `p < kc`. The two common layouts get loops that read `M` contiguously: a unit column
+/// stride copies each source row into a column of the panel; a unit row stride copies `W`
+/// consecutive values straight into each panel row.
+#[inline(always)]
+pub(crate) fn pack_panel<const W: usize>(
+    m: MatRef<'_>,
+    row0: usize,
+    rows: usize,
+    p0: usize,
+    kc: usize,
+    panel: &mut [f32],
+) {
+    if m.col_stride == 1 {
+        if rows < W {
+            panel.fill(0.0);
+        }
+        // Blocks of 8 rows × 8 depth through a SIMD transpose (a last block of fewer rows
+        // repeats its first row into the missing ones and keeps only the valid lanes), the
+        // leftover depth one by one.
+        let full_depth = kc - kc % 8;
+        if rows >= 8 {
+            record(KernelPath::PackTransposedRows);
+        }
+        if !rows.is_multiple_of(8) {
+            record(KernelPath::PackTransposedPartialRows);
+        }
+        if full_depth < kc {
+            record(KernelPath::PackDepthTail);
+        }
+        for r in (0..rows).step_by(8) {
+            let block_rows = 8.min(rows - r);
+            let sources: [&[f32]; 8] = core::array::from_fn(|i| {
+                let start = (row0 + r + if i < block_rows { i } else { 0 }) * m.row_stride + p0;
+                &m.data[start..start + kc]
+            });
+            for p in (0..full_depth).step_by(8) {
+                let block = Block8::transpose(core::array::from_fn(|i| load8(&sources[i][p..p + 8])));
+                for (q, column) in block.iter().enumerate() {
+                    let at = (p + q) * W + r;
+                    let lanes = column.to_array();
+                    if block_rows == 8 {
+                        panel[at..at + 8].copy_from_slice(&lanes);
+                    } else {
+                        // A fixed-length loop: a copy of `block_rows` values would be a memcpy call.
+                        for (i, value) in lanes.into_iter().enumerate().take(block_rows) {
+                            panel[at + i] = value;
+                        }
+                    }
+                }
+            }
+            for (i, source) in sources.iter().enumerate().take(block_rows) {
+                for p in full_depth..kc {
+                    panel[p * W + r + i] = source[p];
+                }
+            }
+        }
+    } else if m.row_stride == 1 && rows == W {
+        record(KernelPath::PackCopyRows);
+        for (p, slot) in panel.chunks_exact_mut(W).enumerate() {
+            let start = (p0 + p) * m.col_stride + row0;
+            slot.copy_from_slice(&m.data[start..start + W]);
+        }
+    } else {
+        record(KernelPath::PackStrided);
+        for (p, slot) in panel.chunks_exact_mut(W).enumerate() {
+            for (r, value) in slot.iter_mut().enumerate() {
+                *value = if r < rows { m.at(row0 + r, p0 + p) } else { 0.0 };
+            }
         }
     }
 }

@@ -1,11 +1,7 @@
 //! What the matrix kernels share across instruction-set levels: the strided view
-//! [`MatRef`], cache-line helpers, packing a panel, and the scratch lengths, which are the
-//! largest any level needs so a buffer sized once fits whichever level runs.
+//! [`MatRef`], cache-line helpers, and the scratch lengths, which are the largest any level
+//! needs so a buffer sized once fits whichever level runs.
 
-use wide::f32x8;
-
-use super::paths::{record, KernelPath};
-use super::transpose::load8;
 use super::tuning::{forward_transposes, uses_packing, Tiles, ALL_TILES, KC, MC, NC};
 
 /// A read-only strided matrix view: element `(i, j)` is `data[i·row_stride + j·col_stride]`.
@@ -142,77 +138,4 @@ pub(crate) fn take_aligned(buffer: &mut [f32], len: usize) -> (&mut [f32], &mut 
     let skip = floats_to_line(buffer.as_ptr());
     let (taken, rest) = buffer[skip..].split_at_mut(len);
     (taken, rest)
-}
-
-/// Writes `panel[p·W + r] = M[row0 + r, p0 + p]` for `r < rows` (zero for `rows ≤ r < W`),
-/// `p < kc`. The two common layouts get loops that read `M` contiguously: a unit column
-/// stride copies each source row into a column of the panel; a unit row stride copies `W`
-/// consecutive values straight into each panel row.
-#[inline(always)]
-pub(crate) fn pack_panel<const W: usize>(
-    m: MatRef<'_>,
-    row0: usize,
-    rows: usize,
-    p0: usize,
-    kc: usize,
-    panel: &mut [f32],
-) {
-    if m.col_stride == 1 {
-        if rows < W {
-            panel.fill(0.0);
-        }
-        // Blocks of 8 rows × 8 depth through a SIMD transpose (a last block of fewer rows
-        // repeats its first row into the missing ones and keeps only the valid lanes), the
-        // leftover depth one by one.
-        let full_depth = kc - kc % 8;
-        if rows >= 8 {
-            record(KernelPath::PackTransposedRows);
-        }
-        if !rows.is_multiple_of(8) {
-            record(KernelPath::PackTransposedPartialRows);
-        }
-        if full_depth < kc {
-            record(KernelPath::PackDepthTail);
-        }
-        for r in (0..rows).step_by(8) {
-            let block_rows = 8.min(rows - r);
-            let sources: [&[f32]; 8] = core::array::from_fn(|i| {
-                let start = (row0 + r + if i < block_rows { i } else { 0 }) * m.row_stride + p0;
-                &m.data[start..start + kc]
-            });
-            for p in (0..full_depth).step_by(8) {
-                let block = f32x8::transpose(core::array::from_fn(|i| load8(&sources[i][p..p + 8])));
-                for (q, column) in block.iter().enumerate() {
-                    let at = (p + q) * W + r;
-                    let lanes = column.to_array();
-                    if block_rows == 8 {
-                        panel[at..at + 8].copy_from_slice(&lanes);
-                    } else {
-                        // A fixed-length loop: a copy of `block_rows` values would be a memcpy call.
-                        for (i, value) in lanes.into_iter().enumerate().take(block_rows) {
-                            panel[at + i] = value;
-                        }
-                    }
-                }
-            }
-            for (i, source) in sources.iter().enumerate().take(block_rows) {
-                for p in full_depth..kc {
-                    panel[p * W + r + i] = source[p];
-                }
-            }
-        }
-    } else if m.row_stride == 1 && rows == W {
-        record(KernelPath::PackCopyRows);
-        for (p, slot) in panel.chunks_exact_mut(W).enumerate() {
-            let start = (p0 + p) * m.col_stride + row0;
-            slot.copy_from_slice(&m.data[start..start + W]);
-        }
-    } else {
-        record(KernelPath::PackStrided);
-        for (p, slot) in panel.chunks_exact_mut(W).enumerate() {
-            for (r, value) in slot.iter_mut().enumerate() {
-                *value = if r < rows { m.at(row0 + r, p0 + p) } else { 0.0 };
-            }
-        }
-    }
 }

@@ -354,6 +354,26 @@ macro_rules! x86_entry_points {
             pub(crate) fn sum(x: &[f32]) -> f32 {
                 super::vector::sum(x)
             }
+
+            /// See `transpose.rs`.
+            #[cfg(feature = "bench-internals")]
+            #[target_feature(enable = $features)]
+            pub(crate) fn transpose_with_row_offsets(
+                src: &[f32],
+                rows: usize,
+                cols: usize,
+                offsets: &[f32],
+                dst: &mut [f32],
+            ) {
+                super::transpose::transpose_with_row_offsets(src, rows, cols, offsets, dst)
+            }
+
+            /// See `vector.rs`.
+            #[cfg(feature = "bench-internals")]
+            #[target_feature(enable = $features)]
+            pub(crate) fn fma_peak(iters: u64) -> u64 {
+                super::vector::fma_peak(iters)
+            }
         }
     };
 }

@@ -25,7 +25,6 @@ mod reference;
 pub(crate) mod simd;
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod simd_x86;
-mod transpose;
 mod tuning;
 
 #[cfg(target_arch = "x86_64")]
@@ -120,7 +119,12 @@ pub mod internals {
     pub use super::paths::KernelPath;
     #[cfg(feature = "kernel-paths")]
     pub use super::paths::{counts, reset};
-    pub use super::transpose::transpose_with_row_offsets;
+
+    /// The forward product's transpose with the bias added, at the level in use (see
+    /// `kernels/transpose.rs`).
+    pub fn transpose_with_row_offsets(src: &[f32], rows: usize, cols: usize, offsets: &[f32], dst: &mut [f32]) {
+        super::dispatch!(transpose::transpose_with_row_offsets(src, rows, cols, offsets, dst))
+    }
 
     /// The direct (unblocked) path of `matmul_a_bt_bias`, at the level in use.
     pub fn direct_a_bt_bias(a: &[f32], b: &[f32], bias: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
@@ -135,6 +139,12 @@ pub mod internals {
     /// The direct (unblocked) path of `matmul_at_b`, at the level in use.
     pub fn direct_at_b(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
         super::dispatch!(products::direct_at_b(a, b, c, m, k, n))
+    }
+
+    /// Runs `iters` rounds of 12 independent FMA chains at the level in use and returns the
+    /// flops done: the peak the benchmarks measure every other figure against.
+    pub fn fma_peak(iters: u64) -> u64 {
+        super::dispatch!(vector::fma_peak(iters))
     }
 
     /// Plain scalar twins of the optimized kernels (see `kernels/reference.rs`).

@@ -18,10 +18,10 @@
 use super::gemm::gemm;
 use super::simd::{load, store, Vector, HAS_SIMD, LANES, TILES};
 use super::strips::{narrow_a_bt_bias, shallow_a_b};
+use super::transpose::transpose_with_row_offsets;
 use super::vector::{axpy, dot};
 use crate::kernels::layout::{forward_scratch_len, MatRef};
 use crate::kernels::paths::{record, KernelPath};
-use crate::kernels::transpose::transpose_with_row_offsets;
 use crate::kernels::tuning::{forward_transposes, takes_shallow, uses_packing, DIRECT_ROW_VECTORS};
 
 /// `c[m, n] = a[m, k] · b[n, k]ᵀ + bias[n]` (every row of `c` gets `bias` added). `scratch`

@@ -83,3 +83,15 @@ pub fn load(chunk: &[f32]) -> Vector {
 pub fn store(chunk: &mut [f32], value: Vector) {
     chunk.copy_from_slice(&value.to_array());
 }
+
+/// Eight `f32` lanes, the block of the 8×8 transposes (packing and the forward's output
+/// transpose): `wide`'s `f32x8`, at whatever width this build gives it.
+pub(crate) use wide::f32x8 as Block8;
+
+/// Loads the first 8 values of `chunk` as a [`Block8`].
+#[inline(always)]
+pub(crate) fn load8(chunk: &[f32]) -> Block8 {
+    let mut lanes = [0.0f32; 8];
+    lanes.copy_from_slice(&chunk[..8]);
+    Block8::from(lanes)
+}

@@ -122,6 +122,45 @@ pub(crate) mod avx2 {
         // SAFETY: `chunk` holds exactly LANES floats, the bytes written; see the module notes.
         unsafe { _mm256_storeu_ps(chunk.as_mut_ptr(), value.0) }
     }
+
+    /// Eight `f32` lanes, the block of the 8×8 transposes: the AVX vector itself.
+    pub(crate) type Block8 = Vector;
+
+    /// Loads the first 8 values of `chunk` as a [`Block8`].
+    #[inline(always)]
+    pub(crate) fn load8(chunk: &[f32]) -> Block8 {
+        load(chunk)
+    }
+
+    impl Vector {
+        /// The 8×8 transpose of eight rows: unpack pairs of rows, shuffle pairs of pairs, then
+        /// exchange 128-bit halves (24 shuffles, all in registers).
+        #[inline(always)]
+        pub(crate) fn transpose(rows: [Vector; 8]) -> [Vector; 8] {
+            let [r0, r1, r2, r3, r4, r5, r6, r7] = rows.map(|r| r.0);
+            // SAFETY: see the module notes (the CPU has AVX).
+            unsafe {
+                let (t0, t1) = (_mm256_unpacklo_ps(r0, r1), _mm256_unpackhi_ps(r0, r1));
+                let (t2, t3) = (_mm256_unpacklo_ps(r2, r3), _mm256_unpackhi_ps(r2, r3));
+                let (t4, t5) = (_mm256_unpacklo_ps(r4, r5), _mm256_unpackhi_ps(r4, r5));
+                let (t6, t7) = (_mm256_unpacklo_ps(r6, r7), _mm256_unpackhi_ps(r6, r7));
+                let (s0, s1) = (_mm256_shuffle_ps::<0x44>(t0, t2), _mm256_shuffle_ps::<0xEE>(t0, t2));
+                let (s2, s3) = (_mm256_shuffle_ps::<0x44>(t1, t3), _mm256_shuffle_ps::<0xEE>(t1, t3));
+                let (s4, s5) = (_mm256_shuffle_ps::<0x44>(t4, t6), _mm256_shuffle_ps::<0xEE>(t4, t6));
+                let (s6, s7) = (_mm256_shuffle_ps::<0x44>(t5, t7), _mm256_shuffle_ps::<0xEE>(t5, t7));
+                [
+                    Vector(_mm256_permute2f128_ps::<0x20>(s0, s4)),
+                    Vector(_mm256_permute2f128_ps::<0x20>(s1, s5)),
+                    Vector(_mm256_permute2f128_ps::<0x20>(s2, s6)),
+                    Vector(_mm256_permute2f128_ps::<0x20>(s3, s7)),
+                    Vector(_mm256_permute2f128_ps::<0x31>(s0, s4)),
+                    Vector(_mm256_permute2f128_ps::<0x31>(s1, s5)),
+                    Vector(_mm256_permute2f128_ps::<0x31>(s2, s6)),
+                    Vector(_mm256_permute2f128_ps::<0x31>(s3, s7)),
+                ]
+            }
+        }
+    }
 }
 
 /// AVX-512F: 16 lanes and 32 registers, the tiles of the portable level built for AVX-512.
@@ -130,6 +169,8 @@ pub(crate) mod avx512 {
     use core::ops::{Add, AddAssign, Mul};
 
     use crate::kernels::tuning::{Tiles, AVX512_TILES};
+
+    pub(crate) use super::avx2::{load8, Block8};
 
     /// `f32` lanes per vector.
     pub(crate) const LANES: usize = 16;

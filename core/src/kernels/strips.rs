@@ -14,8 +14,9 @@
 //! computed before the full strips of its rows); only the matrix's very last row is stored
 //! lane by lane.
 
+use super::gemm::pack_panel;
 use super::simd::{load, store, Vector, LANES, TILES};
-use crate::kernels::layout::{pack_panel, take_aligned, MatRef};
+use crate::kernels::layout::{take_aligned, MatRef};
 use crate::kernels::paths::{record, KernelPath};
 use crate::kernels::tuning::{takes_shallow, NARROW_ROWS, SHALLOW_ROW_BLOCK};
 

@@ -1,21 +1,15 @@
-//! Out-of-place matrix transposes in 8×8 SIMD blocks.
+//! Out-of-place matrix transposes in 8×8 SIMD blocks (`Block8`, 8-lane vectors at every
+//! level), compiled once per instruction-set level like `gemm.rs`.
 
-use wide::f32x8;
-
-/// Loads 8 values as an `f32x8` (transposes work in 8×8 blocks at any vector width).
-#[inline(always)]
-pub(crate) fn load8(chunk: &[f32]) -> f32x8 {
-    let mut lanes = [0.0f32; 8];
-    lanes.copy_from_slice(&chunk[..8]);
-    f32x8::from(lanes)
-}
+use super::simd::{load8, Block8};
 
 /// `dst[j·rows + i] = src[i·cols + j] + offsets[i]`: the row-major `cols × rows` transpose of
 /// the row-major `rows × cols` matrix in `src`, with `offsets[i]` added to everything that
 /// came from row `i`. The forward product uses it to turn `Yᵀ = W·Xᵀ` into `Y` and add the
 /// bias in the same pass (rather than filling `Yᵀ` with the bias first and accumulating
 /// onto it, one more pass over the output).
-pub fn transpose_with_row_offsets(src: &[f32], rows: usize, cols: usize, offsets: &[f32], dst: &mut [f32]) {
+#[inline(always)]
+pub(crate) fn transpose_with_row_offsets(src: &[f32], rows: usize, cols: usize, offsets: &[f32], dst: &mut [f32]) {
     debug_assert!(src.len() >= rows * cols && dst.len() >= rows * cols && offsets.len() >= rows);
     let full_rows = rows - rows % 8;
     let full_cols = cols - cols % 8;
@@ -24,7 +18,7 @@ pub fn transpose_with_row_offsets(src: &[f32], rows: usize, cols: usize, offsets
     // (docs/TUNING.md has the measurement).
     for j in (0..full_cols).step_by(8) {
         for i in (0..full_rows).step_by(8) {
-            let block = f32x8::transpose(core::array::from_fn(|r| load8(&src[(i + r) * cols + j..])));
+            let block = Block8::transpose(core::array::from_fn(|r| load8(&src[(i + r) * cols + j..])));
             let row_offsets = load8(&offsets[i..]);
             for (q, column) in block.iter().enumerate() {
                 let at = (j + q) * rows + i;

@@ -69,3 +69,25 @@ pub(crate) fn sum(x: &[f32]) -> f32 {
     }
     acc.reduce_add() + xs.remainder().iter().sum::<f32>()
 }
+
+/// The FMA throughput yardstick of the benchmarks: `iters` rounds of 12 independent fused
+/// multiply-add chains (enough to cover two FMA pipes × 4 cycles of latency) on this level's
+/// vectors; returns the flops done (`iters × 12 × 2 × LANES`) and keeps the chains alive.
+#[cfg(feature = "bench-internals")]
+#[inline(always)]
+pub(crate) fn fma_peak(iters: u64) -> u64 {
+    let x = Vector::splat(core::hint::black_box(0.999_999));
+    let y = Vector::splat(core::hint::black_box(1e-7));
+    let mut chains = [Vector::ZERO; 12];
+    for _ in 0..iters {
+        for chain in chains.iter_mut() {
+            *chain = chain.mul_add(x, y);
+        }
+    }
+    let mut total = Vector::ZERO;
+    for chain in chains {
+        total += chain;
+    }
+    core::hint::black_box(total.reduce_add());
+    iters * 12 * 2 * LANES as u64
+}
