@@ -28,12 +28,14 @@
 //! buffer of its own and only its valid corner copied into C.
 //!
 //! Compiled once per instruction-set level (`levels.rs`): `Vector`, `LANES` and the tile
-//! sizes come from that level's `simd` module, and every function that touches a vector is
-//! inlined into the level's entry points, which enable its instructions.
+//! sizes come from that level's `simd` module, and every function that touches a vector, or
+//! calls one that does, is `#[inline(always)]`, so it is compiled inside the level's entry
+//! points, which enable its instructions (a vector intrinsic left in a function without
+//! them becomes a call).
 
 use super::simd::{load, load8, store, Block8, Vector, LANES, MR, NR, SHORT_MR, TILES};
 use crate::kernels::layout::{
-    floats_to_line, gemm_scratch_len_for, packed_a_rows, packed_b_cols, take_aligned, MatRef, LINE_FLOATS,
+    array_of, floats_to_line, gemm_scratch_len_for, packed_a_rows, packed_b_cols, take_aligned, MatRef, LINE_FLOATS,
 };
 use crate::kernels::paths::{record, KernelPath};
 use crate::kernels::tuning::{
@@ -200,6 +202,7 @@ enum ABlock<'a> {
 impl<'a> ABlock<'a> {
     /// Rows `i0..i0+mc`, depths `p0..p0+kc` of `a`, for a block of `nc` columns of C;
     /// `scratch` holds whatever must be packed.
+    #[inline(always)]
     fn new<const R: usize>(
         a: MatRef<'a>,
         (i0, mc): (usize, usize),
@@ -237,17 +240,17 @@ impl<'a> ABlock<'a> {
             ABlock::Rows { a, i0, p0 } => {
                 // Missing rows of a partial panel repeat its first row; they are never
                 // written back.
-                let row_slices: [&[f32]; R] = core::array::from_fn(|r| {
+                let row_slices: [&[f32]; R] = array_of(&[][..], |r| {
                     let start = (i0 + ir + if r < rows { r } else { 0 }) * a.row_stride + p0;
                     &a.data[start..start + kc]
                 });
-                micro_kernel(kc, |p| core::array::from_fn(|r| row_slices[r][p]), b_panel)
+                micro_kernel(kc, |p| array_of(0.0, |r| row_slices[r][p]), b_panel)
             }
             ABlock::Panels(panels) => {
                 let a_panel = panels.panel::<R>(ir, ir + rows);
                 let column = |p: usize| {
                     let column = &a_panel.data[p * a_panel.step..p * a_panel.step + R];
-                    core::array::from_fn(|r| column[r])
+                    array_of(0.0, |r| column[r])
                 };
                 micro_kernel(kc, column, b_panel)
             }
@@ -275,6 +278,7 @@ struct Panels<'a> {
 
 impl<'a> Panels<'a> {
     /// Panels packed one after the other in `packed`, each `kc` deep.
+    #[inline(always)]
     fn packed(packed: &'a [f32], kc: usize) -> Self {
         Panels { packed, kc, in_place: None }
     }
@@ -282,6 +286,7 @@ impl<'a> Panels<'a> {
     /// Panels read in place from `m` (an A-style view with unit row stride: element `(r, p)`
     /// at `data[r + p·col_stride]`), rows `r0..r0+extent`, depths `p0..p0+kc`; a partial last
     /// panel is packed into `scratch`.
+    #[inline(always)]
     fn in_place<const W: usize>(
         m: MatRef<'a>,
         r0: usize,
@@ -313,6 +318,7 @@ impl<'a> Panels<'a> {
 
 /// Packs rows `i0..i0+mc`, columns `p0..p0+kc` of A into MR-tall panels: panel `r` holds,
 /// for each `p`, the MR values `A[i0 + r·MR + 0..MR, p0 + p]` (zero past the last row).
+#[inline(always)]
 fn pack_a<const R: usize>(a: MatRef<'_>, i0: usize, mc: usize, p0: usize, kc: usize, packed: &mut [f32]) {
     for (panel_index, panel) in packed.chunks_exact_mut(R * kc).take(mc.div_ceil(R)).enumerate() {
         let row0 = i0 + panel_index * R;
@@ -323,6 +329,7 @@ fn pack_a<const R: usize>(a: MatRef<'_>, i0: usize, mc: usize, p0: usize, kc: us
 
 /// Packs rows `p0..p0+kc`, columns `j0..j0+nc` of B into NR-wide panels: panel `s` holds, for
 /// each `p`, the NR values `B[p0 + p, j0 + s·NR + 0..NR]` (zero past the last column).
+#[inline(always)]
 fn pack_b(b: MatRef<'_>, p0: usize, kc: usize, j0: usize, nc: usize, packed: &mut [f32]) {
     // B's panels are A-style panels of Bᵀ.
     let bt = MatRef { data: b.data, row_stride: b.col_stride, col_stride: b.row_stride };
@@ -346,7 +353,7 @@ fn micro_kernel<const R: usize, const V: usize>(
     for p in 0..kc {
         let a_column = a_column(p);
         let b_row = &b_panel.data[p * b_panel.step..p * b_panel.step + V * LANES];
-        let b: [Vector; V] = core::array::from_fn(|v| load(&b_row[v * LANES..(v + 1) * LANES]));
+        let b: [Vector; V] = array_of(Vector::ZERO, |v| load(&b_row[v * LANES..(v + 1) * LANES]));
         for (row, a_value) in acc.iter_mut().zip(a_column) {
             let a = Vector::splat(a_value);
             for (acc_v, b_v) in row.iter_mut().zip(b) {
@@ -449,12 +456,12 @@ pub(crate) fn pack_panel<const W: usize>(
         }
         for r in (0..rows).step_by(8) {
             let block_rows = 8.min(rows - r);
-            let sources: [&[f32]; 8] = core::array::from_fn(|i| {
+            let sources: [&[f32]; 8] = array_of(&[][..], |i| {
                 let start = (row0 + r + if i < block_rows { i } else { 0 }) * m.row_stride + p0;
                 &m.data[start..start + kc]
             });
             for p in (0..full_depth).step_by(8) {
-                let block = Block8::transpose(core::array::from_fn(|i| load8(&sources[i][p..p + 8])));
+                let block = Block8::transpose(array_of(Block8::ZERO, |i| load8(&sources[i][p..p + 8])));
                 for (q, column) in block.iter().enumerate() {
                     let at = (p + q) * W + r;
                     let lanes = column.to_array();

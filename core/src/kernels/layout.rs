@@ -139,3 +139,18 @@ pub(crate) fn take_aligned(buffer: &mut [f32], len: usize) -> (&mut [f32], &mut 
     let (taken, rest) = buffer[skip..].split_at_mut(len);
     (taken, rest)
 }
+
+/// `[f(0), f(1), ..., f(N - 1)]`, built by a plain loop over an array started at `fill`.
+///
+/// The level kernels use this rather than `core::array::from_fn` for arrays of vectors:
+/// `from_fn` is not always inlined, and a vector intrinsic in a function that is not inlined
+/// into the level's `#[target_feature]` entry point becomes a call per element (seen: the 8×8
+/// transposes of the AVX levels ran at half the speed of the SSE ones).
+#[inline(always)]
+pub(crate) fn array_of<T: Copy, const N: usize>(fill: T, mut f: impl FnMut(usize) -> T) -> [T; N] {
+    let mut out = [fill; N];
+    for (i, value) in out.iter_mut().enumerate() {
+        *value = f(i);
+    }
+    out
+}

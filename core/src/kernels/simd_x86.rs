@@ -137,7 +137,7 @@ pub(crate) mod avx2 {
         /// exchange 128-bit halves (24 shuffles, all in registers).
         #[inline(always)]
         pub(crate) fn transpose(rows: [Vector; 8]) -> [Vector; 8] {
-            let [r0, r1, r2, r3, r4, r5, r6, r7] = rows.map(|r| r.0);
+            let [r0, r1, r2, r3, r4, r5, r6, r7] = [rows[0].0, rows[1].0, rows[2].0, rows[3].0, rows[4].0, rows[5].0, rows[6].0, rows[7].0];
             // SAFETY: see the module notes (the CPU has AVX).
             unsafe {
                 let (t0, t1) = (_mm256_unpacklo_ps(r0, r1), _mm256_unpackhi_ps(r0, r1));

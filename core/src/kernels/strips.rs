@@ -16,7 +16,7 @@
 
 use super::gemm::pack_panel;
 use super::simd::{load, store, Vector, LANES, TILES};
-use crate::kernels::layout::{take_aligned, MatRef};
+use crate::kernels::layout::{array_of, take_aligned, MatRef};
 use crate::kernels::paths::{record, KernelPath};
 use crate::kernels::tuning::{takes_shallow, NARROW_ROWS, SHALLOW_ROW_BLOCK};
 
@@ -69,7 +69,7 @@ fn narrow_tile<const R: usize>(
     first: usize,
     n: usize,
 ) {
-    let rows: [&[f32]; R] = core::array::from_fn(|r| &a[r * k..(r + 1) * k]);
+    let rows: [&[f32]; R] = array_of(&[][..], |r| &a[r * k..(r + 1) * k]);
     let mut acc = [bias; R];
     for (p, b_row) in strip.chunks_exact(LANES).take(k).enumerate() {
         let b_row = load(b_row);
@@ -109,7 +109,7 @@ fn shallow<const K: usize>(a: &[f32], b: &[f32], c: &mut [f32], n: usize) {
             record(KernelPath::ShallowPartialStrip);
             // The partial strip first (see the module notes), its lanes past `n` zero.
             let cols = n - full;
-            let strip: [Vector; K] = core::array::from_fn(|p| {
+            let strip: [Vector; K] = array_of(Vector::ZERO, |p| {
                 let mut lanes = [0.0; LANES];
                 for (lane, value) in lanes.iter_mut().zip(&b[p * n + full..(p + 1) * n]) {
                     *lane = *value;
@@ -122,7 +122,7 @@ fn shallow<const K: usize>(a: &[f32], b: &[f32], c: &mut [f32], n: usize) {
             record(KernelPath::ShallowFullStrip);
         }
         for j0 in (0..full).step_by(LANES) {
-            let strip: [Vector; K] = core::array::from_fn(|p| load(&b[p * n + j0..p * n + j0 + LANES]));
+            let strip: [Vector; K] = array_of(Vector::ZERO, |p| load(&b[p * n + j0..p * n + j0 + LANES]));
             shallow_strip(a_block, &strip, c, first + j0, n, LANES);
         }
     }

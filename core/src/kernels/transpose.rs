@@ -2,6 +2,7 @@
 //! level), compiled once per instruction-set level like `gemm.rs`.
 
 use super::simd::{load8, Block8};
+use crate::kernels::layout::array_of;
 
 /// `dst[j·rows + i] = src[i·cols + j] + offsets[i]`: the row-major `cols × rows` transpose of
 /// the row-major `rows × cols` matrix in `src`, with `offsets[i]` added to everything that
@@ -18,7 +19,7 @@ pub(crate) fn transpose_with_row_offsets(src: &[f32], rows: usize, cols: usize, 
     // (docs/TUNING.md has the measurement).
     for j in (0..full_cols).step_by(8) {
         for i in (0..full_rows).step_by(8) {
-            let block = Block8::transpose(core::array::from_fn(|r| load8(&src[(i + r) * cols + j..])));
+            let block = Block8::transpose(array_of(Block8::ZERO, |r| load8(&src[(i + r) * cols + j..])));
             let row_offsets = load8(&offsets[i..]);
             for (q, column) in block.iter().enumerate() {
                 let at = (j + q) * rows + i;
