@@ -1,8 +1,11 @@
-//! The matrix and vector kernels at the AVX2 + FMA level (`simd_x86.rs`), entered through
+//! The kernels at the AVX2 + FMA level (`simd_x86.rs`), entered through
 //! `entry`, whose functions enable those instructions.
 
 pub(crate) use super::simd_x86::avx2 as simd;
 
+#[path = "elementwise.rs"]
+#[allow(clippy::duplicate_mod)] // one copy of the kernel per level: see mod.rs
+pub(crate) mod elementwise;
 #[path = "gemm.rs"]
 #[allow(clippy::duplicate_mod)] // one copy of the kernel per level: see mod.rs
 pub(crate) mod gemm;
@@ -15,6 +18,9 @@ pub(crate) mod strips;
 #[path = "transpose.rs"]
 #[allow(clippy::duplicate_mod)] // one copy of the kernel per level: see mod.rs
 pub(crate) mod transpose;
+#[path = "update.rs"]
+#[allow(clippy::duplicate_mod)] // one copy of the kernel per level: see mod.rs
+pub(crate) mod update;
 #[path = "vector.rs"]
 #[allow(clippy::duplicate_mod)] // one copy of the kernel per level: see mod.rs
 pub(crate) mod vector;

@@ -7,7 +7,7 @@
 //! elsewhere ([`HAS_SIMD`]). Their accuracy against f64 references over the whole f32 range,
 //! edge values included, is checked in `tests/tests/math_vs_libm.rs`.
 //!
-//! Every slice kernel handles the tail (fewer than [`LANES`] values) by padding it into one
+//! Compiled once per instruction-set level, like `gemm.rs`. Every slice kernel handles the tail (fewer than [`LANES`] values) by padding it into one
 //! vector, so each element gets the same arithmetic wherever it sits in the slice.
 
 use super::simd::{load, map_lanes, store, Vector, HAS_SIMD, LANES};
@@ -49,7 +49,7 @@ fn scale_by(outputs: &[f32], grads: &mut [f32], f: impl Fn(Vector) -> Vector) {
 
 /// `e^x` on every lane (±inf and NaN handled).
 #[inline(always)]
-pub fn exp(x: Vector) -> Vector {
+pub(crate) fn exp(x: Vector) -> Vector {
     if HAS_SIMD {
         x.exp()
     } else {
@@ -59,7 +59,7 @@ pub fn exp(x: Vector) -> Vector {
 
 /// `tanh(x)` on every lane.
 #[inline(always)]
-pub fn tanh(x: Vector) -> Vector {
+pub(crate) fn tanh(x: Vector) -> Vector {
     if HAS_SIMD {
         x.tanh()
     } else {
@@ -71,7 +71,7 @@ pub fn tanh(x: Vector) -> Vector {
 /// `1 / (1 + e)` for `x ≥ 0` and `e / (1 + e)` for `x < 0`. So results down to the
 /// subnormals stay accurate, and no lane produces NaN for a finite input.
 #[inline(always)]
-pub fn sigmoid(x: Vector) -> Vector {
+pub(crate) fn sigmoid(x: Vector) -> Vector {
     let e = exp(-x.abs());
     let r = Vector::ONE / (Vector::ONE + e);
     x.simd_lt(Vector::ZERO).select(e * r, r)
@@ -79,63 +79,73 @@ pub fn sigmoid(x: Vector) -> Vector {
 
 /// `max(x, 0)` with NaN kept (NaN compares false, so `x < 0` selects 0 only for real negatives).
 #[inline(always)]
-pub fn relu(x: Vector) -> Vector {
+pub(crate) fn relu(x: Vector) -> Vector {
     x.simd_lt(Vector::ZERO).select(Vector::ZERO, x)
 }
 
 /// `x` for `x > 0`, else `slope · x` (NaN kept).
 #[inline(always)]
-pub fn leaky_relu(x: Vector, slope: f32) -> Vector {
+pub(crate) fn leaky_relu(x: Vector, slope: f32) -> Vector {
     x.simd_lt(Vector::ZERO).select(x * Vector::splat(slope), x)
 }
 
 /// ReLU in place over a slice.
-pub fn relu_slice(values: &mut [f32]) {
+#[inline(always)]
+pub(crate) fn relu_slice(values: &mut [f32]) {
     map_in_place(values, relu);
 }
 
 /// LeakyReLU in place over a slice.
-pub fn leaky_relu_slice(values: &mut [f32], slope: f32) {
+#[inline(always)]
+pub(crate) fn leaky_relu_slice(values: &mut [f32], slope: f32) {
     map_in_place(values, |x| leaky_relu(x, slope));
 }
 
 /// The logistic function in place over a slice.
-pub fn sigmoid_slice(values: &mut [f32]) {
+#[inline(always)]
+pub(crate) fn sigmoid_slice(values: &mut [f32]) {
     map_in_place(values, sigmoid);
 }
 
 /// `tanh` in place over a slice.
-pub fn tanh_slice(values: &mut [f32]) {
+#[inline(always)]
+pub(crate) fn tanh_slice(values: &mut [f32]) {
     map_in_place(values, tanh);
 }
 
 /// `e^x` in place over a slice.
-pub fn exp_slice(values: &mut [f32]) {
+#[inline(always)]
+pub(crate) fn exp_slice(values: &mut [f32]) {
     map_in_place(values, exp);
 }
 
 /// ReLU backward from the outputs: `grad *= (y > 0 ? 1 : 0)`.
-pub fn relu_backward(outputs: &[f32], grads: &mut [f32]) {
+#[inline(always)]
+pub(crate) fn relu_backward(outputs: &[f32], grads: &mut [f32]) {
     scale_by(outputs, grads, |y| y.simd_gt(Vector::ZERO).select(Vector::ONE, Vector::ZERO));
 }
 
 /// LeakyReLU backward from the outputs: `grad *= (y > 0 ? 1 : slope)`.
-pub fn leaky_relu_backward(outputs: &[f32], grads: &mut [f32], slope: f32) {
+#[inline(always)]
+pub(crate) fn leaky_relu_backward(outputs: &[f32], grads: &mut [f32], slope: f32) {
     scale_by(outputs, grads, |y| y.simd_gt(Vector::ZERO).select(Vector::ONE, Vector::splat(slope)));
 }
 
 /// Sigmoid backward from the outputs: `grad *= y·(1 - y)`.
-pub fn sigmoid_backward(outputs: &[f32], grads: &mut [f32]) {
+#[inline(always)]
+pub(crate) fn sigmoid_backward(outputs: &[f32], grads: &mut [f32]) {
     scale_by(outputs, grads, |y| y * (Vector::ONE - y));
 }
 
 /// Tanh backward from the outputs: `grad *= 1 - y²`.
-pub fn tanh_backward(outputs: &[f32], grads: &mut [f32]) {
+#[inline(always)]
+pub(crate) fn tanh_backward(outputs: &[f32], grads: &mut [f32]) {
     scale_by(outputs, grads, |y| Vector::ONE - y * y);
 }
 
 /// Largest value of a slice (`-inf` for an empty one; NaN if any value is NaN).
-pub fn max(values: &[f32]) -> f32 {
+#[inline(always)]
+pub(crate) fn max(values: &[f32]) -> f32 {
     let mut chunks = values.chunks_exact(LANES);
     let mut best = Vector::splat(f32::NEG_INFINITY);
     let mut saw_nan = false;
@@ -158,7 +168,8 @@ pub fn max(values: &[f32]) -> f32 {
 
 /// `ln Σ e^x` of a row, computed as `m + ln Σ e^(x - m)` with `m` the row's maximum, so no
 /// exponential overflows. NaN in, NaN out; `-inf` for an empty row.
-pub fn log_sum_exp(row: &[f32]) -> f32 {
+#[inline(always)]
+pub(crate) fn log_sum_exp(row: &[f32]) -> f32 {
     let m = max(row);
     if !m.is_finite() {
         return m;
@@ -180,7 +191,8 @@ pub fn log_sum_exp(row: &[f32]) -> f32 {
 
 /// Replaces a row by its softmax, `e^(x - lse)` with `lse` = [`log_sum_exp`] of the row;
 /// returns `lse`.
-pub fn softmax_in_place(row: &mut [f32]) -> f32 {
+#[inline(always)]
+pub(crate) fn softmax_in_place(row: &mut [f32]) -> f32 {
     let lse = log_sum_exp(row);
     let shift = Vector::splat(lse);
     map_in_place(row, |x| exp(x - shift));

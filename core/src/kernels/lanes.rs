@@ -1,12 +1,13 @@
 //! One element-wise update body, run on SIMD lanes and on a scalar tail.
 //!
-//! An optimizer writes its per-parameter rule once, generic over [`Lanes`]; [`run_update`]
-//! applies it to a SIMD vector of parameters at a time and to the leftover ones with plain
-//! `f32`, so the SIMD path and the scalar path cannot drift apart.
+//! An optimizer writes its per-parameter rule once, generic over [`Lanes`]; `run_update`
+//! (`update.rs`, compiled once per instruction-set level) applies it to a SIMD vector of
+//! parameters at a time and to the leftover ones with plain `f32`, so the SIMD path and the
+//! scalar path cannot drift apart.
 
 use core::ops::{Add, Div, Mul, Neg, Sub};
 
-use super::simd::{load, map_lanes, store, Vector, HAS_SIMD, LANES};
+use super::simd::HAS_SIMD;
 
 /// A number or a SIMD vector of numbers: what an element-wise update needs of its operands.
 pub trait Lanes:
@@ -67,78 +68,8 @@ impl Lanes for f32 {
     }
 }
 
-impl Lanes for Vector {
-    #[inline(always)]
-    fn splat(value: f32) -> Self {
-        Vector::splat(value)
-    }
-    #[inline(always)]
-    fn sqrt(self) -> Self {
-        // Without SIMD, `wide` takes square roots in software; libm's `sqrtf` becomes the
-        // FPU's square-root instruction where there is one (Cortex-M4F: vsqrt.f32).
-        if HAS_SIMD {
-            Vector::sqrt(self)
-        } else {
-            map_lanes(self, libm::sqrtf)
-        }
-    }
-    #[inline(always)]
-    fn max(self, other: Self) -> Self {
-        Vector::max(self, other)
-    }
-    #[inline(always)]
-    fn min(self, other: Self) -> Self {
-        Vector::min(self, other)
-    }
-    #[inline(always)]
-    fn mul_add(self, a: Self, b: Self) -> Self {
-        Vector::mul_add(self, a, b)
-    }
-    #[inline(always)]
-    fn flush_subnormal(self) -> Self {
-        if HAS_SIMD {
-            self.abs().simd_lt(Vector::splat(f32::MIN_POSITIVE)).select(Vector::ZERO, self)
-        } else {
-            self
-        }
-    }
-}
-
 /// A per-parameter update rule with `S` state values per parameter.
 pub trait ElementUpdate<const S: usize> {
     /// Updates one parameter (or eight) from its gradient and its state values.
     fn apply<V: Lanes>(&self, param: &mut V, grad: V, state: &mut [V; S]);
-}
-
-/// Runs `rule` over every parameter. `states` are `S` buffers of `params.len()` values each
-/// (checked by the caller).
-pub fn run_update<U: ElementUpdate<S>, const S: usize>(
-    rule: &U,
-    params: &mut [f32],
-    grads: &[f32],
-    mut states: [&mut [f32]; S],
-) {
-    let n = params.len();
-    debug_assert!(grads.len() == n && states.iter().all(|s| s.len() == n));
-    let full = n - n % LANES;
-    let mut start = 0;
-    while start < full {
-        let end = start + LANES;
-        let mut p = load(&params[start..end]);
-        let g = load(&grads[start..end]);
-        let mut s: [Vector; S] = core::array::from_fn(|k| load(&states[k][start..end]));
-        rule.apply(&mut p, g, &mut s);
-        store(&mut params[start..end], p);
-        for (buffer, value) in states.iter_mut().zip(&s) {
-            store(&mut buffer[start..end], *value);
-        }
-        start = end;
-    }
-    for i in full..n {
-        let mut s: [f32; S] = core::array::from_fn(|k| states[k][i]);
-        rule.apply(&mut params[i], grads[i], &mut s);
-        for (buffer, value) in states.iter_mut().zip(s) {
-            buffer[i] = value;
-        }
-    }
 }

@@ -232,6 +232,23 @@ macro_rules! dispatch {
 }
 pub(crate) use dispatch;
 
+/// Entry points that call `super::$module::$name` with the same arguments inside a function
+/// compiled with `$features`.
+#[cfg(target_arch = "x86_64")]
+macro_rules! entry_fns {
+    ($features:literal, $module:ident; $($name:ident($($arg:ident: $ty:ty),*) $(-> $ret:ty)?;)*) => {
+        $(
+            #[doc = concat!("See `", stringify!($module), ".rs`.")]
+            #[target_feature(enable = $features)]
+            pub(crate) fn $name($($arg: $ty),*) $(-> $ret)? {
+                super::$module::$name($($arg),*)
+            }
+        )*
+    };
+}
+#[cfg(target_arch = "x86_64")]
+pub(crate) use entry_fns;
+
 /// The entry points of one x86 level: each calls the level's kernel (inlined, with all it
 /// calls) inside a function compiled with the level's target features.
 #[cfg(target_arch = "x86_64")]
@@ -353,6 +370,33 @@ macro_rules! x86_entry_points {
             #[target_feature(enable = $features)]
             pub(crate) fn sum(x: &[f32]) -> f32 {
                 super::vector::sum(x)
+            }
+
+            /// See `update.rs`.
+            #[target_feature(enable = $features)]
+            pub(crate) fn run_update<U: crate::kernels::ElementUpdate<S>, const S: usize>(
+                rule: &U,
+                params: &mut [f32],
+                grads: &[f32],
+                states: [&mut [f32]; S],
+            ) {
+                super::update::run_update(rule, params, grads, states)
+            }
+
+            crate::kernels::levels::entry_fns! {
+                $features, elementwise;
+                relu_slice(values: &mut [f32]);
+                leaky_relu_slice(values: &mut [f32], slope: f32);
+                sigmoid_slice(values: &mut [f32]);
+                tanh_slice(values: &mut [f32]);
+                exp_slice(values: &mut [f32]);
+                relu_backward(outputs: &[f32], grads: &mut [f32]);
+                leaky_relu_backward(outputs: &[f32], grads: &mut [f32], slope: f32);
+                sigmoid_backward(outputs: &[f32], grads: &mut [f32]);
+                tanh_backward(outputs: &[f32], grads: &mut [f32]);
+                max(values: &[f32]) -> f32;
+                log_sum_exp(row: &[f32]) -> f32;
+                softmax_in_place(row: &mut [f32]) -> f32;
             }
 
             /// See `transpose.rs`.

@@ -15,7 +15,6 @@
 //! `internals` exposes that table, the direct loops and the scalar references to
 //! benchmarks and tests; with `kernel-paths` it also counts the paths taken.
 
-mod elementwise;
 mod lanes;
 mod layout;
 mod levels;
@@ -35,11 +34,7 @@ mod portable;
 
 use levels::dispatch;
 
-pub use elementwise::{
-    exp_slice, leaky_relu_backward, leaky_relu_slice, log_sum_exp, max, relu_backward, relu_slice, sigmoid_backward,
-    sigmoid_slice, softmax_in_place, tanh_backward, tanh_slice,
-};
-pub use lanes::{run_update, ElementUpdate, Lanes};
+pub use lanes::{ElementUpdate, Lanes};
 #[cfg(feature = "alloc")]
 pub(crate) use layout::{floats_to_line, LINE_FLOATS};
 pub use layout::{forward_scratch_len, gemm_scratch_len, product_scratch_len, MatRef};
@@ -109,6 +104,80 @@ pub fn scale(y: &mut [f32], alpha: f32) {
 /// `Σ x[i]`.
 pub fn sum(x: &[f32]) -> f32 {
     dispatch!(vector::sum(x))
+}
+
+/// ReLU in place over a slice.
+pub fn relu_slice(values: &mut [f32]) {
+    dispatch!(elementwise::relu_slice(values))
+}
+
+/// LeakyReLU (`slope · x` below zero) in place over a slice.
+pub fn leaky_relu_slice(values: &mut [f32], slope: f32) {
+    dispatch!(elementwise::leaky_relu_slice(values, slope))
+}
+
+/// The logistic function in place over a slice (accurate down to the subnormals, never NaN
+/// for a finite input).
+pub fn sigmoid_slice(values: &mut [f32]) {
+    dispatch!(elementwise::sigmoid_slice(values))
+}
+
+/// `tanh` in place over a slice.
+pub fn tanh_slice(values: &mut [f32]) {
+    dispatch!(elementwise::tanh_slice(values))
+}
+
+/// `e^x` in place over a slice.
+pub fn exp_slice(values: &mut [f32]) {
+    dispatch!(elementwise::exp_slice(values))
+}
+
+/// ReLU backward from the outputs: `grad *= (y > 0 ? 1 : 0)`.
+pub fn relu_backward(outputs: &[f32], grads: &mut [f32]) {
+    dispatch!(elementwise::relu_backward(outputs, grads))
+}
+
+/// LeakyReLU backward from the outputs: `grad *= (y > 0 ? 1 : slope)`.
+pub fn leaky_relu_backward(outputs: &[f32], grads: &mut [f32], slope: f32) {
+    dispatch!(elementwise::leaky_relu_backward(outputs, grads, slope))
+}
+
+/// Sigmoid backward from the outputs: `grad *= y·(1 - y)`.
+pub fn sigmoid_backward(outputs: &[f32], grads: &mut [f32]) {
+    dispatch!(elementwise::sigmoid_backward(outputs, grads))
+}
+
+/// Tanh backward from the outputs: `grad *= 1 - y²`.
+pub fn tanh_backward(outputs: &[f32], grads: &mut [f32]) {
+    dispatch!(elementwise::tanh_backward(outputs, grads))
+}
+
+/// Largest value of a slice (`-inf` for an empty one; NaN if any value is NaN).
+pub fn max(values: &[f32]) -> f32 {
+    dispatch!(elementwise::max(values))
+}
+
+/// `ln Σ e^x` of a row, computed as `m + ln Σ e^(x - m)` with `m` the row's maximum, so no
+/// exponential overflows. NaN in, NaN out; `-inf` for an empty row.
+pub fn log_sum_exp(row: &[f32]) -> f32 {
+    dispatch!(elementwise::log_sum_exp(row))
+}
+
+/// Replaces a row by its softmax, `e^(x - lse)` with `lse` = [`log_sum_exp`] of the row;
+/// returns `lse`.
+pub fn softmax_in_place(row: &mut [f32]) -> f32 {
+    dispatch!(elementwise::softmax_in_place(row))
+}
+
+/// Runs `rule` over every parameter: on SIMD vectors of the level in use, and on the scalar
+/// tail. `states` are `S` buffers of `params.len()` values each.
+pub fn run_update<U: ElementUpdate<S>, const S: usize>(
+    rule: &U,
+    params: &mut [f32],
+    grads: &[f32],
+    states: [&mut [f32]; S],
+) {
+    dispatch!(update::run_update(rule, params, grads, states))
 }
 
 /// Kernel internals for benchmarks and tests, not API: the tuning table, the paths a product

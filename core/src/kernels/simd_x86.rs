@@ -1,9 +1,12 @@
 //! The AVX2 + FMA and AVX-512 levels' vector types, on `core::arch` (the `wide` crate picks
 //! its instructions when it is compiled, so a baseline build of it never uses AVX).
 //!
-//! Each level module offers what the matrix kernels (`gemm.rs`, `strips.rs`, `products.rs`,
-//! `vector.rs`) use of a vector, under the same names as the portable level's `wide` type,
-//! so those files compile unchanged once per level.
+//! Each level module offers what the level kernels (`gemm.rs`, `strips.rs`, `products.rs`,
+//! `vector.rs`, `transpose.rs`, `elementwise.rs`, `update.rs`) use of a vector, under the same
+//! names as the portable level's `wide` type, so those files compile unchanged once per
+//! level. Both levels are stamped from one macro, [`x86_vector`], given their intrinsics.
+//! `exp` and `tanh` run `wide`'s polynomial on 8-lane pieces, so every level computes them
+//! with the same formula.
 //!
 //! Safety: the intrinsics here need the level's CPU features. These types are private to
 //! the crate, and values of them are only made inside the kernels of their level, which run
@@ -12,115 +15,271 @@
 //! through a slice that was first cut to exactly one vector's length, so it is in bounds.
 #![allow(unsafe_code)]
 
-/// AVX2 with FMA: 8 lanes, the same register tiles as the portable 8-lane level.
-pub(crate) mod avx2 {
-    use core::arch::x86_64::*;
-    use core::ops::{Add, AddAssign, Mul};
+/// Defines a level's `Vector` (a newtype over `$reg`, `$lanes` lanes), its `Mask`, `load`
+/// and `store`, from the level's intrinsics.
+macro_rules! x86_vector {
+    (
+        reg: $reg:ty, lanes: $lanes:literal, mask: $mask:ty,
+        set1: $set1:ident, loadu: $loadu:ident, storeu: $storeu:ident,
+        add: $add:ident, sub: $sub:ident, mul: $mul:ident, div: $div:ident, fmadd: $fmadd:ident,
+        max: $max:ident, min: $min:ident, sqrt: $sqrt:ident,
+        lt: |$lt_a:ident, $lt_b:ident| $lt:expr,
+        gt: |$gt_a:ident, $gt_b:ident| $gt:expr,
+        unordered: |$un_a:ident| $unordered:expr,
+        select: |$sel_mask:ident, $sel_true:ident, $sel_false:ident| $select:expr,
+        any: |$any_mask:ident| $any:expr,
+        reduce_add: |$sum_v:ident| $reduce_add:expr $(,)?
+    ) => {
+        use core::arch::x86_64::*;
+        use core::ops::{Add, AddAssign, Div, Mul, Neg, Sub};
 
-    use crate::kernels::tuning::{Tiles, EIGHT_LANE_TILES};
+        /// `f32` lanes per vector.
+        pub(crate) const LANES: usize = $lanes;
+        /// The level has SIMD (for the kernels' size rules).
+        pub(crate) const HAS_SIMD: bool = true;
+        /// Rows of a tall micro-tile.
+        pub(crate) const MR: usize = TILES.mr;
+        /// Rows of a short micro-tile.
+        pub(crate) const SHORT_MR: usize = TILES.short_mr;
+        /// Columns of a micro-tile.
+        pub(crate) const NR: usize = TILES.nr();
 
-    /// `f32` lanes per vector.
-    pub(crate) const LANES: usize = 8;
-    /// The level has SIMD (for the kernels' size rules).
-    pub(crate) const HAS_SIMD: bool = true;
-    /// This level's register tiles.
-    pub(crate) const TILES: Tiles = EIGHT_LANE_TILES;
-    /// Rows of a tall micro-tile.
-    pub(crate) const MR: usize = TILES.mr;
-    /// Rows of a short micro-tile.
-    pub(crate) const SHORT_MR: usize = TILES.short_mr;
-    /// Columns of a micro-tile.
-    pub(crate) const NR: usize = TILES.nr();
+        /// `LANES` floats in one vector register.
+        #[derive(Clone, Copy)]
+        pub(crate) struct Vector($reg);
 
-    /// Eight `f32` lanes in a `ymm` register.
-    #[derive(Clone, Copy)]
-    pub(crate) struct Vector(__m256);
+        /// The result of a lane-wise comparison.
+        #[derive(Clone, Copy)]
+        pub(crate) struct Mask($mask);
 
-    impl Vector {
-        /// Every lane zero.
-        // SAFETY: an all-zero bit pattern is a valid `__m256` (eight 0.0 floats).
-        pub(crate) const ZERO: Vector = Vector(unsafe { core::mem::transmute::<[f32; 8], __m256>([0.0; 8]) });
+        impl Vector {
+            /// Every lane zero.
+            // SAFETY: an all-zero bit pattern is a valid vector of 0.0 floats.
+            pub(crate) const ZERO: Vector =
+                Vector(unsafe { core::mem::transmute::<[f32; $lanes], $reg>([0.0; $lanes]) });
+            /// Every lane one.
+            // SAFETY: the bit pattern of `$lanes` floats 1.0 is a valid vector.
+            pub(crate) const ONE: Vector =
+                Vector(unsafe { core::mem::transmute::<[f32; $lanes], $reg>([1.0; $lanes]) });
 
-        /// Every lane `value`.
-        #[inline(always)]
-        pub(crate) fn splat(value: f32) -> Vector {
-            // SAFETY: see the module notes (the CPU has AVX).
-            Vector(unsafe { _mm256_set1_ps(value) })
-        }
+            /// Every lane `value`.
+            #[inline(always)]
+            pub(crate) fn splat(value: f32) -> Vector {
+                // SAFETY: see the module notes.
+                Vector(unsafe { $set1(value) })
+            }
 
-        /// `self · a + b`, fused.
-        #[inline(always)]
-        pub(crate) fn mul_add(self, a: Vector, b: Vector) -> Vector {
-            // SAFETY: see the module notes (the CPU has FMA).
-            Vector(unsafe { _mm256_fmadd_ps(self.0, a.0, b.0) })
-        }
+            /// `self · a + b`, fused.
+            #[inline(always)]
+            pub(crate) fn mul_add(self, a: Vector, b: Vector) -> Vector {
+                // SAFETY: see the module notes (the level has FMA).
+                Vector(unsafe { $fmadd(self.0, a.0, b.0) })
+            }
 
-        /// The lanes as an array.
-        #[inline(always)]
-        pub(crate) fn to_array(self) -> [f32; LANES] {
-            let mut lanes = [0.0; LANES];
-            store(&mut lanes, self);
-            lanes
-        }
+            /// The lanes as an array.
+            #[inline(always)]
+            pub(crate) fn to_array(self) -> [f32; LANES] {
+                let mut lanes = [0.0; LANES];
+                store(&mut lanes, self);
+                lanes
+            }
 
-        /// The sum of the lanes.
-        #[inline(always)]
-        pub(crate) fn reduce_add(self) -> f32 {
-            // SAFETY: see the module notes (the CPU has AVX).
-            unsafe {
-                let halves = _mm_add_ps(_mm256_castps256_ps128(self.0), _mm256_extractf128_ps::<1>(self.0));
-                let pairs = _mm_add_ps(halves, _mm_movehl_ps(halves, halves));
-                _mm_cvtss_f32(_mm_add_ss(pairs, _mm_shuffle_ps::<0b01>(pairs, pairs)))
+            /// The sum of the lanes.
+            #[inline(always)]
+            pub(crate) fn reduce_add(self) -> f32 {
+                let $sum_v = self.0;
+                // SAFETY: see the module notes.
+                unsafe { $reduce_add }
+            }
+
+            /// Lane-wise maximum.
+            #[inline(always)]
+            pub(crate) fn max(self, other: Vector) -> Vector {
+                // SAFETY: see the module notes.
+                Vector(unsafe { $max(self.0, other.0) })
+            }
+
+            /// Lane-wise minimum.
+            #[inline(always)]
+            pub(crate) fn min(self, other: Vector) -> Vector {
+                // SAFETY: see the module notes.
+                Vector(unsafe { $min(self.0, other.0) })
+            }
+
+            /// Lane-wise square root.
+            #[inline(always)]
+            pub(crate) fn sqrt(self) -> Vector {
+                // SAFETY: see the module notes.
+                Vector(unsafe { $sqrt(self.0) })
+            }
+
+            /// Lane-wise absolute value (the sign bit cleared).
+            #[inline(always)]
+            pub(crate) fn abs(self) -> Vector {
+                self.max(-self)
+            }
+
+            /// Lanes where `self < other` (false where either is NaN).
+            #[inline(always)]
+            pub(crate) fn simd_lt(self, other: Vector) -> Mask {
+                let ($lt_a, $lt_b) = (self.0, other.0);
+                // SAFETY: see the module notes.
+                Mask(unsafe { $lt })
+            }
+
+            /// Lanes where `self > other` (false where either is NaN).
+            #[inline(always)]
+            pub(crate) fn simd_gt(self, other: Vector) -> Mask {
+                let ($gt_a, $gt_b) = (self.0, other.0);
+                // SAFETY: see the module notes.
+                Mask(unsafe { $gt })
+            }
+
+            /// Lanes that are NaN.
+            #[inline(always)]
+            pub(crate) fn is_nan(self) -> Mask {
+                let $un_a = self.0;
+                // SAFETY: see the module notes.
+                Mask(unsafe { $unordered })
+            }
+
+            /// `e^x` on every lane, with `wide`'s polynomial on 8-lane pieces (the same
+            /// formula as the portable level's).
+            #[inline(always)]
+            pub(crate) fn exp(self) -> Vector {
+                self.map8(wide::f32x8::exp)
+            }
+
+            /// `tanh(x)` on every lane, as [`Vector::exp`].
+            #[inline(always)]
+            pub(crate) fn tanh(self) -> Vector {
+                self.map8(wide::f32x8::tanh)
+            }
+
+            /// Applies `f` to each 8-lane piece.
+            #[inline(always)]
+            fn map8(self, f: impl Fn(wide::f32x8) -> wide::f32x8) -> Vector {
+                let mut lanes = self.to_array();
+                for piece in lanes.chunks_exact_mut(8) {
+                    let mut eight = [0.0; 8];
+                    eight.copy_from_slice(piece);
+                    piece.copy_from_slice(&f(wide::f32x8::from(eight)).to_array());
+                }
+                Vector::from(lanes)
             }
         }
-    }
 
-    impl From<[f32; LANES]> for Vector {
-        #[inline(always)]
-        fn from(lanes: [f32; LANES]) -> Vector {
-            load(&lanes)
+        impl Mask {
+            /// `if_true` where the mask is set, `if_false` elsewhere.
+            #[inline(always)]
+            pub(crate) fn select(self, if_true: Vector, if_false: Vector) -> Vector {
+                let ($sel_mask, $sel_true, $sel_false) = (self.0, if_true.0, if_false.0);
+                // SAFETY: see the module notes.
+                Vector(unsafe { $select })
+            }
+
+            /// Whether any lane is set.
+            #[inline(always)]
+            pub(crate) fn any(self) -> bool {
+                let $any_mask = self.0;
+                // SAFETY: see the module notes.
+                #[allow(unused_unsafe)]
+                unsafe {
+                    $any
+                }
+            }
         }
-    }
 
-    impl Add for Vector {
-        type Output = Vector;
-        #[inline(always)]
-        fn add(self, other: Vector) -> Vector {
-            // SAFETY: see the module notes (the CPU has AVX).
-            Vector(unsafe { _mm256_add_ps(self.0, other.0) })
+        impl From<[f32; LANES]> for Vector {
+            #[inline(always)]
+            fn from(lanes: [f32; LANES]) -> Vector {
+                load(&lanes)
+            }
         }
-    }
 
-    impl AddAssign for Vector {
-        #[inline(always)]
-        fn add_assign(&mut self, other: Vector) {
-            *self = *self + other;
+        /// A binary operator from its intrinsic.
+        macro_rules! operator {
+            ($trait:ident, $method:ident, $intrinsic:ident) => {
+                impl $trait for Vector {
+                    type Output = Vector;
+                    #[inline(always)]
+                    fn $method(self, other: Vector) -> Vector {
+                        // SAFETY: see the module notes.
+                        Vector(unsafe { $intrinsic(self.0, other.0) })
+                    }
+                }
+            };
         }
-    }
+        operator!(Add, add, $add);
+        operator!(Sub, sub, $sub);
+        operator!(Mul, mul, $mul);
+        operator!(Div, div, $div);
 
-    impl Mul for Vector {
-        type Output = Vector;
-        #[inline(always)]
-        fn mul(self, other: Vector) -> Vector {
-            // SAFETY: see the module notes (the CPU has AVX).
-            Vector(unsafe { _mm256_mul_ps(self.0, other.0) })
+        impl Neg for Vector {
+            type Output = Vector;
+            #[inline(always)]
+            fn neg(self) -> Vector {
+                Vector::ZERO - self
+            }
         }
-    }
 
-    /// Loads the first [`LANES`] values of `chunk` (which must have that many).
-    #[inline(always)]
-    pub(crate) fn load(chunk: &[f32]) -> Vector {
-        let chunk = &chunk[..LANES];
-        // SAFETY: `chunk` holds exactly LANES floats, the bytes read; see the module notes.
-        Vector(unsafe { _mm256_loadu_ps(chunk.as_ptr()) })
-    }
+        impl AddAssign for Vector {
+            #[inline(always)]
+            fn add_assign(&mut self, other: Vector) {
+                *self = *self + other;
+            }
+        }
 
-    /// Stores a vector into the first [`LANES`] values of `chunk` (which must have that many).
-    #[inline(always)]
-    pub(crate) fn store(chunk: &mut [f32], value: Vector) {
-        let chunk = &mut chunk[..LANES];
-        // SAFETY: `chunk` holds exactly LANES floats, the bytes written; see the module notes.
-        unsafe { _mm256_storeu_ps(chunk.as_mut_ptr(), value.0) }
+        /// Loads the first [`LANES`] values of `chunk` (which must have that many).
+        #[inline(always)]
+        pub(crate) fn load(chunk: &[f32]) -> Vector {
+            let chunk = &chunk[..LANES];
+            // SAFETY: `chunk` holds exactly LANES floats, the bytes read; see the module notes.
+            Vector(unsafe { $loadu(chunk.as_ptr()) })
+        }
+
+        /// Stores a vector into the first [`LANES`] values of `chunk` (which must have that
+        /// many).
+        #[inline(always)]
+        pub(crate) fn store(chunk: &mut [f32], value: Vector) {
+            let chunk = &mut chunk[..LANES];
+            // SAFETY: `chunk` holds exactly LANES floats, the bytes written; see the module
+            // notes.
+            unsafe { $storeu(chunk.as_mut_ptr(), value.0) }
+        }
+
+        /// Applies a scalar function to every lane.
+        #[inline(always)]
+        pub(crate) fn map_lanes(x: Vector, f: impl Fn(f32) -> f32) -> Vector {
+            Vector::from(x.to_array().map(f))
+        }
+    };
+}
+
+/// AVX2 with FMA: 8 lanes, the same register tiles as the portable 8-lane level.
+pub(crate) mod avx2 {
+    use crate::kernels::tuning::{Tiles, EIGHT_LANE_TILES};
+
+    /// This level's register tiles.
+    pub(crate) const TILES: Tiles = EIGHT_LANE_TILES;
+
+    // The expressions below run inside `unsafe` blocks of the generated methods (see the
+    // module notes: the CPU has AVX and FMA).
+    x86_vector! {
+        reg: __m256, lanes: 8, mask: __m256,
+        set1: _mm256_set1_ps, loadu: _mm256_loadu_ps, storeu: _mm256_storeu_ps,
+        add: _mm256_add_ps, sub: _mm256_sub_ps, mul: _mm256_mul_ps, div: _mm256_div_ps, fmadd: _mm256_fmadd_ps,
+        max: _mm256_max_ps, min: _mm256_min_ps, sqrt: _mm256_sqrt_ps,
+        lt: |a, b| _mm256_cmp_ps::<_CMP_LT_OQ>(a, b),
+        gt: |a, b| _mm256_cmp_ps::<_CMP_GT_OQ>(a, b),
+        unordered: |a| _mm256_cmp_ps::<_CMP_UNORD_Q>(a, a),
+        select: |mask, t, f| _mm256_blendv_ps(f, t, mask),
+        any: |mask| _mm256_movemask_ps(mask) != 0,
+        reduce_add: |v| {
+            let halves = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps::<1>(v));
+            let pairs = _mm_add_ps(halves, _mm_movehl_ps(halves, halves));
+            _mm_cvtss_f32(_mm_add_ss(pairs, _mm_shuffle_ps::<0b01>(pairs, pairs)))
+        },
     }
 
     /// Eight `f32` lanes, the block of the 8×8 transposes: the AVX vector itself.
@@ -137,7 +296,8 @@ pub(crate) mod avx2 {
         /// exchange 128-bit halves (24 shuffles, all in registers).
         #[inline(always)]
         pub(crate) fn transpose(rows: [Vector; 8]) -> [Vector; 8] {
-            let [r0, r1, r2, r3, r4, r5, r6, r7] = [rows[0].0, rows[1].0, rows[2].0, rows[3].0, rows[4].0, rows[5].0, rows[6].0, rows[7].0];
+            let [r0, r1, r2, r3, r4, r5, r6, r7] =
+                [rows[0].0, rows[1].0, rows[2].0, rows[3].0, rows[4].0, rows[5].0, rows[6].0, rows[7].0];
             // SAFETY: see the module notes (the CPU has AVX).
             unsafe {
                 let (t0, t1) = (_mm256_unpacklo_ps(r0, r1), _mm256_unpackhi_ps(r0, r1));
@@ -165,110 +325,25 @@ pub(crate) mod avx2 {
 
 /// AVX-512F: 16 lanes and 32 registers, the tiles of the portable level built for AVX-512.
 pub(crate) mod avx512 {
-    use core::arch::x86_64::*;
-    use core::ops::{Add, AddAssign, Mul};
-
     use crate::kernels::tuning::{Tiles, AVX512_TILES};
 
     pub(crate) use super::avx2::{load8, Block8};
 
-    /// `f32` lanes per vector.
-    pub(crate) const LANES: usize = 16;
-    /// The level has SIMD (for the kernels' size rules).
-    pub(crate) const HAS_SIMD: bool = true;
     /// This level's register tiles.
     pub(crate) const TILES: Tiles = AVX512_TILES;
-    /// Rows of a tall micro-tile.
-    pub(crate) const MR: usize = TILES.mr;
-    /// Rows of a short micro-tile.
-    pub(crate) const SHORT_MR: usize = TILES.short_mr;
-    /// Columns of a micro-tile.
-    pub(crate) const NR: usize = TILES.nr();
 
-    /// Sixteen `f32` lanes in a `zmm` register.
-    #[derive(Clone, Copy)]
-    pub(crate) struct Vector(__m512);
-
-    impl Vector {
-        /// Every lane zero.
-        // SAFETY: an all-zero bit pattern is a valid `__m512` (sixteen 0.0 floats).
-        pub(crate) const ZERO: Vector = Vector(unsafe { core::mem::transmute::<[f32; 16], __m512>([0.0; 16]) });
-
-        /// Every lane `value`.
-        #[inline(always)]
-        pub(crate) fn splat(value: f32) -> Vector {
-            // SAFETY: see the module notes (the CPU has AVX-512F).
-            Vector(unsafe { _mm512_set1_ps(value) })
-        }
-
-        /// `self · a + b`, fused.
-        #[inline(always)]
-        pub(crate) fn mul_add(self, a: Vector, b: Vector) -> Vector {
-            // SAFETY: see the module notes (the CPU has AVX-512F).
-            Vector(unsafe { _mm512_fmadd_ps(self.0, a.0, b.0) })
-        }
-
-        /// The lanes as an array.
-        #[inline(always)]
-        pub(crate) fn to_array(self) -> [f32; LANES] {
-            let mut lanes = [0.0; LANES];
-            store(&mut lanes, self);
-            lanes
-        }
-
-        /// The sum of the lanes.
-        #[inline(always)]
-        pub(crate) fn reduce_add(self) -> f32 {
-            // SAFETY: see the module notes (the CPU has AVX-512F).
-            unsafe { _mm512_reduce_add_ps(self.0) }
-        }
-    }
-
-    impl From<[f32; LANES]> for Vector {
-        #[inline(always)]
-        fn from(lanes: [f32; LANES]) -> Vector {
-            load(&lanes)
-        }
-    }
-
-    impl Add for Vector {
-        type Output = Vector;
-        #[inline(always)]
-        fn add(self, other: Vector) -> Vector {
-            // SAFETY: see the module notes (the CPU has AVX-512F).
-            Vector(unsafe { _mm512_add_ps(self.0, other.0) })
-        }
-    }
-
-    impl AddAssign for Vector {
-        #[inline(always)]
-        fn add_assign(&mut self, other: Vector) {
-            *self = *self + other;
-        }
-    }
-
-    impl Mul for Vector {
-        type Output = Vector;
-        #[inline(always)]
-        fn mul(self, other: Vector) -> Vector {
-            // SAFETY: see the module notes (the CPU has AVX-512F).
-            Vector(unsafe { _mm512_mul_ps(self.0, other.0) })
-        }
-    }
-
-    /// Loads the first [`LANES`] values of `chunk` (which must have that many).
-    #[inline(always)]
-    pub(crate) fn load(chunk: &[f32]) -> Vector {
-        let chunk = &chunk[..LANES];
-        // SAFETY: `chunk` holds exactly LANES floats, the bytes read; see the module notes.
-        Vector(unsafe { _mm512_loadu_ps(chunk.as_ptr()) })
-    }
-
-    /// Stores a vector into the first [`LANES`] values of `chunk` (which must have that many).
-    #[inline(always)]
-    pub(crate) fn store(chunk: &mut [f32], value: Vector) {
-        let chunk = &mut chunk[..LANES];
-        // SAFETY: `chunk` holds exactly LANES floats, the bytes written; see the module notes.
-        unsafe { _mm512_storeu_ps(chunk.as_mut_ptr(), value.0) }
+    // The expressions below run inside `unsafe` blocks of the generated methods (see the
+    // module notes: the CPU has AVX-512F).
+    x86_vector! {
+        reg: __m512, lanes: 16, mask: __mmask16,
+        set1: _mm512_set1_ps, loadu: _mm512_loadu_ps, storeu: _mm512_storeu_ps,
+        add: _mm512_add_ps, sub: _mm512_sub_ps, mul: _mm512_mul_ps, div: _mm512_div_ps, fmadd: _mm512_fmadd_ps,
+        max: _mm512_max_ps, min: _mm512_min_ps, sqrt: _mm512_sqrt_ps,
+        lt: |a, b| _mm512_cmp_ps_mask::<_CMP_LT_OQ>(a, b),
+        gt: |a, b| _mm512_cmp_ps_mask::<_CMP_GT_OQ>(a, b),
+        unordered: |a| _mm512_cmp_ps_mask::<_CMP_UNORD_Q>(a, a),
+        select: |mask, t, f| _mm512_mask_blend_ps(mask, f, t),
+        any: |mask| mask != 0,
+        reduce_add: |v| _mm512_reduce_add_ps(v),
     }
 }
