@@ -90,61 +90,61 @@ pub(crate) fn leaky_relu(x: Vector, slope: f32) -> Vector {
 }
 
 /// ReLU in place over a slice.
-#[inline(always)]
+#[cfg_attr(target_arch = "x86_64", inline(always))] // see `levels.rs`: into the x86 entry points
 pub(crate) fn relu_slice(values: &mut [f32]) {
     map_in_place(values, relu);
 }
 
 /// LeakyReLU in place over a slice.
-#[inline(always)]
+#[cfg_attr(target_arch = "x86_64", inline(always))] // see `levels.rs`: into the x86 entry points
 pub(crate) fn leaky_relu_slice(values: &mut [f32], slope: f32) {
     map_in_place(values, |x| leaky_relu(x, slope));
 }
 
 /// The logistic function in place over a slice.
-#[inline(always)]
+#[cfg_attr(target_arch = "x86_64", inline(always))] // see `levels.rs`: into the x86 entry points
 pub(crate) fn sigmoid_slice(values: &mut [f32]) {
     map_in_place(values, sigmoid);
 }
 
 /// `tanh` in place over a slice.
-#[inline(always)]
+#[cfg_attr(target_arch = "x86_64", inline(always))] // see `levels.rs`: into the x86 entry points
 pub(crate) fn tanh_slice(values: &mut [f32]) {
     map_in_place(values, tanh);
 }
 
 /// `e^x` in place over a slice.
-#[inline(always)]
+#[cfg_attr(target_arch = "x86_64", inline(always))] // see `levels.rs`: into the x86 entry points
 pub(crate) fn exp_slice(values: &mut [f32]) {
     map_in_place(values, exp);
 }
 
 /// ReLU backward from the outputs: `grad *= (y > 0 ? 1 : 0)`.
-#[inline(always)]
+#[cfg_attr(target_arch = "x86_64", inline(always))] // see `levels.rs`: into the x86 entry points
 pub(crate) fn relu_backward(outputs: &[f32], grads: &mut [f32]) {
     scale_by(outputs, grads, |y| y.simd_gt(Vector::ZERO).select(Vector::ONE, Vector::ZERO));
 }
 
 /// LeakyReLU backward from the outputs: `grad *= (y > 0 ? 1 : slope)`.
-#[inline(always)]
+#[cfg_attr(target_arch = "x86_64", inline(always))] // see `levels.rs`: into the x86 entry points
 pub(crate) fn leaky_relu_backward(outputs: &[f32], grads: &mut [f32], slope: f32) {
     scale_by(outputs, grads, |y| y.simd_gt(Vector::ZERO).select(Vector::ONE, Vector::splat(slope)));
 }
 
 /// Sigmoid backward from the outputs: `grad *= y·(1 - y)`.
-#[inline(always)]
+#[cfg_attr(target_arch = "x86_64", inline(always))] // see `levels.rs`: into the x86 entry points
 pub(crate) fn sigmoid_backward(outputs: &[f32], grads: &mut [f32]) {
     scale_by(outputs, grads, |y| y * (Vector::ONE - y));
 }
 
 /// Tanh backward from the outputs: `grad *= 1 - y²`.
-#[inline(always)]
+#[cfg_attr(target_arch = "x86_64", inline(always))] // see `levels.rs`: into the x86 entry points
 pub(crate) fn tanh_backward(outputs: &[f32], grads: &mut [f32]) {
     scale_by(outputs, grads, |y| Vector::ONE - y * y);
 }
 
 /// Largest value of a slice (`-inf` for an empty one; NaN if any value is NaN).
-#[inline(always)]
+#[cfg_attr(target_arch = "x86_64", inline(always))] // see `levels.rs`: into the x86 entry points
 pub(crate) fn max(values: &[f32]) -> f32 {
     let mut chunks = values.chunks_exact(LANES);
     let mut best = Vector::splat(f32::NEG_INFINITY);
@@ -168,7 +168,7 @@ pub(crate) fn max(values: &[f32]) -> f32 {
 
 /// `ln Σ e^x` of a row, computed as `m + ln Σ e^(x - m)` with `m` the row's maximum, so no
 /// exponential overflows. NaN in, NaN out; `-inf` for an empty row.
-#[inline(always)]
+#[cfg_attr(target_arch = "x86_64", inline(always))] // see `levels.rs`: into the x86 entry points
 pub(crate) fn log_sum_exp(row: &[f32]) -> f32 {
     let m = max(row);
     if !m.is_finite() {
@@ -191,7 +191,7 @@ pub(crate) fn log_sum_exp(row: &[f32]) -> f32 {
 
 /// Replaces a row by its softmax, `e^(x - lse)` with `lse` = [`log_sum_exp`] of the row;
 /// returns `lse`.
-#[inline(always)]
+#[cfg_attr(target_arch = "x86_64", inline(always))] // see `levels.rs`: into the x86 entry points
 pub(crate) fn softmax_in_place(row: &mut [f32]) -> f32 {
     let lse = log_sum_exp(row);
     let shift = Vector::splat(lse);

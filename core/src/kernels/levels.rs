@@ -7,6 +7,12 @@
 //! `#[target_feature]`. The public kernel functions ask [`simd_level`] which to call: one
 //! relaxed atomic load and a branch per product, never per element.
 //!
+//! Inside the level files every function that touches a vector is `#[inline(always)]` on
+//! x86-64, so it is compiled within the entry points and gets their instruction set (a
+//! vector intrinsic left in a function without it becomes a call); the public kernels that
+//! were ordinary functions before the dispatch keep that on other targets
+//! (`cfg_attr(target_arch = "x86_64", inline(always))`), so firmware code size does not grow.
+//!
 //! The level is chosen once, on first use: the `EMBERGRAD_SIMD` environment variable
 //! (`baseline`, `avx2` or `avx512`; with the `std` feature) or else the best level the CPU
 //! has; [`set_simd_level`] changes it later. CPU detection needs the `std` feature (which

@@ -27,7 +27,7 @@ use crate::kernels::tuning::{forward_transposes, takes_shallow, uses_packing, DI
 /// `c[m, n] = a[m, k] · b[n, k]ᵀ + bias[n]` (every row of `c` gets `bias` added). `scratch`
 /// needs [`forward_scratch_len`]`(m, n, k)` elements.
 #[allow(clippy::too_many_arguments)] // shapes, operands and scratch, BLAS style
-#[inline(always)]
+#[cfg_attr(target_arch = "x86_64", inline(always))] // see `levels.rs`: into the x86 entry points
 pub(crate) fn matmul_a_bt_bias(
     a: &[f32],
     b: &[f32],
@@ -63,7 +63,7 @@ pub(crate) fn matmul_a_bt_bias(
 
 /// The unpacked path of [`matmul_a_bt_bias`]: rows of A against rows of B, every inner loop
 /// a dot product of two contiguous rows.
-#[inline(always)]
+#[cfg_attr(target_arch = "x86_64", inline(always))] // see `levels.rs`: into the x86 entry points
 pub(crate) fn direct_a_bt_bias(a: &[f32], b: &[f32], bias: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
     for (a_row, c_row) in a.chunks_exact(k).zip(c.chunks_exact_mut(n)).take(m) {
         for ((c_val, b_row), bias_val) in c_row.iter_mut().zip(b.chunks_exact(k)).zip(bias) {
@@ -73,7 +73,7 @@ pub(crate) fn direct_a_bt_bias(a: &[f32], b: &[f32], bias: &[f32], c: &mut [f32]
 }
 
 /// `c[m, n] = a[m, k] · b[k, n]` (overwrites `c`).
-#[inline(always)]
+#[cfg_attr(target_arch = "x86_64", inline(always))] // see `levels.rs`: into the x86 entry points
 pub(crate) fn matmul_a_b(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize, scratch: &mut [f32]) {
     debug_assert!(a.len() >= m * k && b.len() >= k * n && c.len() >= m * n);
     if takes_shallow(TILES, m, n, k) {
@@ -90,7 +90,7 @@ pub(crate) fn matmul_a_b(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize
 
 /// The unpacked path of [`matmul_a_b`]: each output row is a sum of B's rows scaled by A's
 /// entries, axpys over contiguous rows.
-#[inline(always)]
+#[cfg_attr(target_arch = "x86_64", inline(always))] // see `levels.rs`: into the x86 entry points
 pub(crate) fn direct_a_b(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
     for (a_row, c_row) in a.chunks_exact(k).zip(c.chunks_exact_mut(n)).take(m) {
         // With SIMD, the row is built a few vectors at a time in registers, so each of the k
@@ -150,7 +150,7 @@ fn row_in_registers<const V: usize>(
 }
 
 /// `c[k, n] = a[m, k]ᵀ · b[m, n]` (overwrites `c`).
-#[inline(always)]
+#[cfg_attr(target_arch = "x86_64", inline(always))] // see `levels.rs`: into the x86 entry points
 pub(crate) fn matmul_at_b(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize, scratch: &mut [f32]) {
     debug_assert!(a.len() >= m * k && b.len() >= m * n && c.len() >= k * n);
     if uses_packing(k, n, m) {
@@ -164,7 +164,7 @@ pub(crate) fn matmul_at_b(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usiz
 
 /// The unpacked path of [`matmul_at_b`]: each row of C gathers B's rows scaled by one column
 /// of A, axpys over contiguous rows.
-#[inline(always)]
+#[cfg_attr(target_arch = "x86_64", inline(always))] // see `levels.rs`: into the x86 entry points
 pub(crate) fn direct_at_b(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
     c[..k * n].fill(0.0);
     for (a_row, b_row) in a.chunks_exact(k).zip(b.chunks_exact(n)).take(m) {

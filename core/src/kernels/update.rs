@@ -43,7 +43,7 @@ impl Lanes for Vector {
 
 /// Runs `rule` over every parameter. `states` are `S` buffers of `params.len()` values each
 /// (checked by the caller).
-#[inline(always)]
+#[cfg_attr(target_arch = "x86_64", inline(always))] // see `levels.rs`: into the x86 entry points
 pub(crate) fn run_update<U: ElementUpdate<S>, const S: usize>(
     rule: &U,
     params: &mut [f32],

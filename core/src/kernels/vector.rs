@@ -5,7 +5,8 @@ use super::simd::{load, store, Vector, LANES};
 /// Dot product `Σ a[i]·b[i]` over the common length.
 ///
 /// Two independent accumulators hide the latency of the fused multiply-add.
-#[inline(always)]
+#[cfg_attr(target_arch = "x86_64", inline(always))] // see `levels.rs`: into the x86 entry points
+#[cfg_attr(not(target_arch = "x86_64"), inline)]
 pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
     let n = a.len().min(b.len());
     let (a, b) = (&a[..n], &b[..n]);
@@ -30,7 +31,8 @@ pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
 }
 
 /// `y[i] += alpha · x[i]` over the common length.
-#[inline(always)]
+#[cfg_attr(target_arch = "x86_64", inline(always))] // see `levels.rs`: into the x86 entry points
+#[cfg_attr(not(target_arch = "x86_64"), inline)]
 pub(crate) fn axpy(y: &mut [f32], alpha: f32, x: &[f32]) {
     let n = y.len().min(x.len());
     let (y, x) = (&mut y[..n], &x[..n]);
@@ -47,7 +49,8 @@ pub(crate) fn axpy(y: &mut [f32], alpha: f32, x: &[f32]) {
 }
 
 /// `y[i] *= alpha`.
-#[inline(always)]
+#[cfg_attr(target_arch = "x86_64", inline(always))] // see `levels.rs`: into the x86 entry points
+#[cfg_attr(not(target_arch = "x86_64"), inline)]
 pub(crate) fn scale(y: &mut [f32], alpha: f32) {
     let a = Vector::splat(alpha);
     let mut ys = y.chunks_exact_mut(LANES);
@@ -60,7 +63,8 @@ pub(crate) fn scale(y: &mut [f32], alpha: f32) {
 }
 
 /// `Σ x[i]`.
-#[inline(always)]
+#[cfg_attr(target_arch = "x86_64", inline(always))] // see `levels.rs`: into the x86 entry points
+#[cfg_attr(not(target_arch = "x86_64"), inline)]
 pub(crate) fn sum(x: &[f32]) -> f32 {
     let mut acc = Vector::ZERO;
     let mut xs = x.chunks_exact(LANES);
