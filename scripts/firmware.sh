@@ -56,7 +56,7 @@ echo "embergrad + training code, one MLP with SGD and Adam: $(( text[xor-sgd-ada
 echo "--- the core alone, no optional features, for Cortex-M4F and Cortex-M0"
 cd "$root/core"
 for target in thumbv7em-none-eabihf thumbv6m-none-eabi; do
-  # RUSTFLAGS replaces the workspace's `-C target-cpu=native`, which means nothing for thumb.
+  # An explicit RUSTFLAGS keeps any flags of the caller's environment out of the thumb build.
   RUSTFLAGS="-C debuginfo=0" cargo_web build --release --quiet --no-default-features --target "$target" -Zbuild-std=core \
     --target-dir "$root/target/embedded-core"
   echo "core builds for $target"

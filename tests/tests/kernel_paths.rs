@@ -1,11 +1,12 @@
 //! Aims at every path the matrix kernels can take and at both sides of every threshold in
 //! `core/src/kernels/tuning.rs`, checks each product and each full training pass against
-//! f64 references, and then fails if any path that exists in this build was never taken
-//! (the `kernel-paths` record): a new path without a test here fails CI.
+//! f64 references, and then fails if any path that exists at the SIMD level was never
+//! taken (the `kernel-paths` record): a new path without a test here fails CI.
 //!
-//! One `#[test]` in its own binary, so the path counters see only the shapes aimed here.
-//! CI runs it in the native build (AVX-512 on the project's machines), for x86-64-v3
-//! (AVX2 + FMA) and for the x86-64 baseline (SSE2), whose paths and tile sizes differ.
+//! One `#[test]` in its own binary, so the path counters see only the shapes aimed here. It
+//! runs every level the CPU has (the portable baseline, AVX2, AVX-512), whose paths and tile
+//! sizes differ; CI runs it in the default build and in one built for x86-64-v3, where the
+//! baseline level is `wide`'s AVX2 code.
 
 use embergrad::kernels::internals::tuning::{
     set_rule_enabled, Rule, Tiles, COLLIDING_B_IN_PLACE, COLLIDING_STRIDE, DIRECT_ROW_VECTORS, KC,
