@@ -49,6 +49,41 @@ fn round_trip_with_and_without_checkpoint() {
     assert_eq!(encode(&model.spec(), &model.params, Some(checkpoint)).unwrap(), full);
 }
 
+/// The activation codes are part of the file format (each layer's third u32): every
+/// built-in activation is stored under its documented code, at the documented place, loads
+/// back as itself, and a code no activation has is an error.
+#[test]
+fn every_activation_round_trips_under_its_fixed_code() {
+    // The format's table, as docs/ARCHITECTURE.md and `io` document it.
+    let documented = [
+        (Activation::Identity, 0u32),
+        (Activation::Relu, 1),
+        (Activation::LeakyRelu, 2),
+        (Activation::Sigmoid, 3),
+        (Activation::Tanh, 4),
+    ];
+    assert_eq!(documented.len(), Activation::ALL.len(), "a new activation needs a code in this table");
+    for (activation, code) in documented {
+        let layers = [LayerSpec::new(2, 3, activation), LayerSpec::new(3, 1, Activation::Identity)];
+        let spec = Spec::new(&layers);
+        let params: Vec<f32> = (0..spec.param_len()).map(|i| i as f32 * 0.25).collect();
+        let bytes = encode(&spec, &params, None).unwrap();
+        // Header: magic (8), version (2), flags (2), layer count (4); then inputs, outputs, code.
+        let at = 16 + 8;
+        assert_eq!(u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()), code, "{activation:?}");
+        assert_eq!(decode(&bytes).unwrap().layers, layers, "{activation:?}");
+        // A code no activation has, with the checksum made right again, so only the code
+        // is wrong.
+        let mut unknown = bytes.clone();
+        unknown[at..at + 4].copy_from_slice(&99u32.to_le_bytes());
+        let body = unknown.len() - 4;
+        let checksum = embergrad::io::crc32(&unknown[..body]).to_le_bytes();
+        unknown[body..].copy_from_slice(&checksum);
+        let err = inspect(&unknown).unwrap_err();
+        assert!(err.to_string().contains("unknown activation code"), "{err}");
+    }
+}
+
 #[test]
 fn every_single_byte_corruption_and_truncation_is_an_error_and_loads_nothing() {
     let (params, adam, steps, state) = trained();

@@ -9,7 +9,7 @@
 //! | 2 | format version ([`VERSION`]) |
 //! | 2 | flags: bit 0 = a checkpoint section follows the params |
 //! | 4 | number of layers `L` |
-//! | 12·L | per layer: inputs (u32), outputs (u32), activation code (u32, [`Activation::ALL`] order) |
+//! | 12·L | per layer: inputs (u32), outputs (u32), activation code (u32, [`Activation::file_code`]) |
 //! | 4 | number of params `P` (must equal the spec's) |
 //! | 4·P | params (f32), the flat layout of [`Spec`] |
 //! | 44 | checkpoint only: optimizer kind (u8), flags (u8), 2 zero bytes, 6 hyper-parameters (f32), steps (u64), epochs completed (u64), state length `S` (u32) |
@@ -108,11 +108,10 @@ pub fn save(spec: &Spec<'_>, params: &[f32], checkpoint: Option<Checkpoint<'_>>,
         c.optimizer.validate()?;
         check_len("optimizer state", c.optimizer.state_len(params.len()), c.state.len())?;
     }
-    if spec.layers().iter().any(|l| l.activation.stores_derivative()) {
-        return Err(Error::ModelFile {
-            reason: "a custom activation is code and cannot be stored in a model file",
-            offset: 0,
-        });
+    const CUSTOM: Error =
+        Error::ModelFile { reason: "a custom activation is code and cannot be stored in a model file", offset: 0 };
+    if spec.layers().iter().any(|l| l.activation.file_code().is_none()) {
+        return Err(CUSTOM);
     }
     let len = encoded_len(spec, checkpoint.as_ref().map(|c| c.state.len()));
     check_min_len("output", len, out.len())?;
@@ -124,7 +123,7 @@ pub fn save(spec: &Spec<'_>, params: &[f32], checkpoint: Option<Checkpoint<'_>>,
     for layer in spec.layers() {
         w.u32(layer.inputs as u32);
         w.u32(layer.outputs as u32);
-        w.u32(activation_code(layer.activation));
+        w.u32(layer.activation.file_code().ok_or(CUSTOM)?);
     }
     w.u32(params.len() as u32);
     w.floats(params)?;
@@ -248,8 +247,7 @@ fn decode(bytes: &[u8], out: &mut Outputs<'_>) -> Result<ModelInfo> {
         let inputs = r.u32()? as usize;
         let outputs = r.u32()? as usize;
         let code = r.u32()?;
-        let activation = *Activation::ALL
-            .get(code as usize)
+        let activation = Activation::from_file_code(code)
             .ok_or(Error::ModelFile { reason: "unknown activation code", offset: offset + 8 })?;
         if inputs == 0 || outputs == 0 {
             return Err(Error::ModelFile { reason: "a layer has zero width", offset });
@@ -317,10 +315,6 @@ fn decode(bytes: &[u8], out: &mut Outputs<'_>) -> Result<ModelInfo> {
         return Err(Error::ModelFile { reason: "trailing bytes after the model", offset: r.pos });
     }
     Ok(ModelInfo { layer_count, param_len, checkpoint })
-}
-
-fn activation_code(activation: Activation) -> u32 {
-    Activation::ALL.iter().position(|&a| a == activation).unwrap_or(0) as u32
 }
 
 const SGD: u8 = 0;

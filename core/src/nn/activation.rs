@@ -123,6 +123,26 @@ impl Activation {
         false
     }
 
+    /// The activation's code in model files: fixed per member, never its position in
+    /// [`Activation::ALL`], so reordering or extending the list breaks no saved file. `None`
+    /// for a custom activation, which is code and cannot be stored.
+    pub const fn file_code(self) -> Option<u32> {
+        match self {
+            Activation::Identity => Some(0),
+            Activation::Relu => Some(1),
+            Activation::LeakyRelu => Some(2),
+            Activation::Sigmoid => Some(3),
+            Activation::Tanh => Some(4),
+            #[cfg(feature = "custom-activations")]
+            Activation::Custom(_) => None,
+        }
+    }
+
+    /// The built-in activation whose [`Activation::file_code`] is `code`.
+    pub fn from_file_code(code: u32) -> Option<Activation> {
+        Activation::ALL.into_iter().find(|a| a.file_code() == Some(code))
+    }
+
     /// Parses a name as returned by [`Activation::name`].
     pub fn from_name(name: &str) -> Option<Activation> {
         Activation::ALL.into_iter().find(|a| a.name() == name)
