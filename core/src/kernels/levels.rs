@@ -239,13 +239,15 @@ macro_rules! dispatch {
 pub(crate) use dispatch;
 
 /// Entry points that call `super::$module::$name` with the same arguments inside a function
-/// compiled with `$features`.
+/// compiled with `$features`; each item may carry attributes (a `cfg`).
 #[cfg(target_arch = "x86_64")]
 macro_rules! entry_fns {
-    ($features:literal, $module:ident; $($name:ident($($arg:ident: $ty:ty),*) $(-> $ret:ty)?;)*) => {
+    ($features:literal, $module:ident; $($(#[$meta:meta])* $name:ident($($arg:ident: $ty:ty),*) $(-> $ret:ty)?;)*) => {
         $(
+            $(#[$meta])*
             #[doc = concat!("See `", stringify!($module), ".rs`.")]
             #[target_feature(enable = $features)]
+            #[allow(clippy::too_many_arguments)] // the kernels' BLAS-style signatures
             pub(crate) fn $name($($arg: $ty),*) $(-> $ret)? {
                 super::$module::$name($($arg),*)
             }
@@ -265,117 +267,35 @@ macro_rules! x86_entry_points {
         pub(crate) mod entry {
             use crate::kernels::layout::MatRef;
 
-            /// See `gemm.rs`.
-            #[target_feature(enable = $features)]
-            #[allow(clippy::too_many_arguments)]
-            pub(crate) fn gemm(
-                m: usize,
-                n: usize,
-                k: usize,
-                a: MatRef<'_>,
-                b: MatRef<'_>,
-                c: &mut [f32],
-                accumulate: bool,
-                scratch: &mut [f32],
-            ) {
-                super::gemm::gemm(m, n, k, a, b, c, accumulate, scratch)
+            crate::kernels::levels::entry_fns! {
+                $features, gemm;
+                gemm(m: usize, n: usize, k: usize, a: MatRef<'_>, b: MatRef<'_>, c: &mut [f32], accumulate: bool, scratch: &mut [f32]);
             }
-
-            /// See `products.rs`.
-            #[target_feature(enable = $features)]
-            #[allow(clippy::too_many_arguments)]
-            pub(crate) fn matmul_a_bt_bias(
-                a: &[f32],
-                b: &[f32],
-                bias: &[f32],
-                c: &mut [f32],
-                m: usize,
-                k: usize,
-                n: usize,
-                scratch: &mut [f32],
-            ) {
-                super::products::matmul_a_bt_bias(a, b, bias, c, m, k, n, scratch)
+            crate::kernels::levels::entry_fns! {
+                $features, products;
+                matmul_a_bt_bias(a: &[f32], b: &[f32], bias: &[f32], c: &mut [f32], m: usize, k: usize, n: usize, scratch: &mut [f32]);
+                matmul_a_b(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize, scratch: &mut [f32]);
+                matmul_at_b(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize, scratch: &mut [f32]);
+                #[cfg(feature = "bench-internals")]
+                direct_a_bt_bias(a: &[f32], b: &[f32], bias: &[f32], c: &mut [f32], m: usize, k: usize, n: usize);
+                #[cfg(feature = "bench-internals")]
+                direct_a_b(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize);
+                #[cfg(feature = "bench-internals")]
+                direct_at_b(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize);
             }
-
-            /// See `products.rs`.
-            #[target_feature(enable = $features)]
-            pub(crate) fn matmul_a_b(
-                a: &[f32],
-                b: &[f32],
-                c: &mut [f32],
-                m: usize,
-                k: usize,
-                n: usize,
-                scratch: &mut [f32],
-            ) {
-                super::products::matmul_a_b(a, b, c, m, k, n, scratch)
+            crate::kernels::levels::entry_fns! {
+                $features, vector;
+                dot(a: &[f32], b: &[f32]) -> f32;
+                axpy(y: &mut [f32], alpha: f32, x: &[f32]);
+                scale(y: &mut [f32], alpha: f32);
+                sum(x: &[f32]) -> f32;
+                #[cfg(feature = "bench-internals")]
+                fma_peak(iters: u64) -> u64;
             }
-
-            /// See `products.rs`.
-            #[target_feature(enable = $features)]
-            pub(crate) fn matmul_at_b(
-                a: &[f32],
-                b: &[f32],
-                c: &mut [f32],
-                m: usize,
-                k: usize,
-                n: usize,
-                scratch: &mut [f32],
-            ) {
-                super::products::matmul_at_b(a, b, c, m, k, n, scratch)
-            }
-
-            /// See `products.rs`.
-            #[target_feature(enable = $features)]
-            #[allow(dead_code)] // the benches' direct-loop contenders
-            pub(crate) fn direct_a_bt_bias(
-                a: &[f32],
-                b: &[f32],
-                bias: &[f32],
-                c: &mut [f32],
-                m: usize,
-                k: usize,
-                n: usize,
-            ) {
-                super::products::direct_a_bt_bias(a, b, bias, c, m, k, n)
-            }
-
-            /// See `products.rs`.
-            #[target_feature(enable = $features)]
-            #[allow(dead_code)] // the benches' direct-loop contenders
-            pub(crate) fn direct_a_b(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
-                super::products::direct_a_b(a, b, c, m, k, n)
-            }
-
-            /// See `products.rs`.
-            #[target_feature(enable = $features)]
-            #[allow(dead_code)] // the benches' direct-loop contenders
-            pub(crate) fn direct_at_b(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
-                super::products::direct_at_b(a, b, c, m, k, n)
-            }
-
-            /// See `vector.rs`.
-            #[target_feature(enable = $features)]
-            pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
-                super::vector::dot(a, b)
-            }
-
-            /// See `vector.rs`.
-            #[target_feature(enable = $features)]
-            pub(crate) fn axpy(y: &mut [f32], alpha: f32, x: &[f32]) {
-                super::vector::axpy(y, alpha, x)
-            }
-
-            /// See `vector.rs`.
-            #[target_feature(enable = $features)]
-            pub(crate) fn scale(y: &mut [f32], alpha: f32) {
-                super::vector::scale(y, alpha)
-            }
-
-            /// See `vector.rs`.
-            #[target_feature(enable = $features)]
-            pub(crate) fn sum(x: &[f32]) -> f32 {
-                super::vector::sum(x)
+            crate::kernels::levels::entry_fns! {
+                $features, transpose;
+                #[cfg(feature = "bench-internals")]
+                transpose_with_row_offsets(src: &[f32], rows: usize, cols: usize, offsets: &[f32], dst: &mut [f32]);
             }
 
             /// See `update.rs`.
@@ -403,26 +323,6 @@ macro_rules! x86_entry_points {
                 max(values: &[f32]) -> f32;
                 log_sum_exp(row: &[f32]) -> f32;
                 softmax_in_place(row: &mut [f32]) -> f32;
-            }
-
-            /// See `transpose.rs`.
-            #[cfg(feature = "bench-internals")]
-            #[target_feature(enable = $features)]
-            pub(crate) fn transpose_with_row_offsets(
-                src: &[f32],
-                rows: usize,
-                cols: usize,
-                offsets: &[f32],
-                dst: &mut [f32],
-            ) {
-                super::transpose::transpose_with_row_offsets(src, rows, cols, offsets, dst)
-            }
-
-            /// See `vector.rs`.
-            #[cfg(feature = "bench-internals")]
-            #[target_feature(enable = $features)]
-            pub(crate) fn fma_peak(iters: u64) -> u64 {
-                super::vector::fma_peak(iters)
             }
         }
     };
