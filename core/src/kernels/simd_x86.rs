@@ -5,8 +5,8 @@
 //! `vector.rs`, `transpose.rs`, `elementwise.rs`, `update.rs`) use of a vector, under the same
 //! names as the portable level's `wide` type, so those files compile unchanged once per
 //! level. Both levels are stamped from one macro, [`x86_vector`], given their intrinsics.
-//! `exp` and `tanh` run `wide`'s polynomial on 8-lane pieces, so every level computes them
-//! with the same formula.
+//! `exp` and `tanh` follow `wide`'s algorithms (the portable level's) on the full width, so
+//! every level computes them with the same formula, up to fused multiply-adds.
 //!
 //! Safety: the intrinsics here need the level's CPU features. These types are private to
 //! the crate, and values of them are only made inside the kernels of their level, which run
@@ -28,7 +28,10 @@ macro_rules! x86_vector {
         unordered: |$un_a:ident| $unordered:expr,
         select: |$sel_mask:ident, $sel_true:ident, $sel_false:ident| $select:expr,
         any: |$any_mask:ident| $any:expr,
-        reduce_add: |$sum_v:ident| $reduce_add:expr $(,)?
+        reduce_add: |$sum_v:ident| $reduce_add:expr,
+        round_even: |$round_v:ident| $round_even:expr,
+        exponent_bits: |$bits_v:ident| $exponent_bits:expr,
+        one_shifted: |$shift_v:ident| $one_shifted:expr $(,)?
     ) => {
         use core::arch::x86_64::*;
         use core::ops::{Add, AddAssign, Div, Mul, Neg, Sub};
@@ -143,29 +146,93 @@ macro_rules! x86_vector {
                 Mask(unsafe { $unordered })
             }
 
-            /// `e^x` on every lane, with `wide`'s polynomial on 8-lane pieces (the same
-            /// formula as the portable level's).
+            /// `e^x` on every lane: `wide`'s algorithm (range reduction by ln 2 split in two
+            /// parts, a degree-7 polynomial for `e^r`, `2^n` built in the exponent bits) on
+            /// this level's full width, with fused multiply-adds; overflow to +inf above
+            /// 88.723, 0 below -103.63, NaN kept.
             #[inline(always)]
             pub(crate) fn exp(self) -> Vector {
-                self.map8(wide::f32x8::exp)
+                let x = self;
+                let (z, [excess, scale], _) = self.exp_parts();
+                let z = (z + Vector::ONE) * excess * scale;
+                let z = x.simd_gt(Vector::splat(88.723)).select(Vector::splat(f32::INFINITY), z);
+                let z = x.simd_lt(Vector::splat(-103.63)).select(Vector::ZERO, z);
+                x.is_nan().select(x, z)
             }
 
-            /// `tanh(x)` on every lane, as [`Vector::exp`].
+            /// `tanh(x)` on every lane, as `wide` computes it: `x` itself below 2e-4 in
+            /// magnitude, ±1 above 9.011, else `-t / (t + 2)` with `t = e^(-2|x|) - 1`, the
+            /// sign of `x` restored.
             #[inline(always)]
             pub(crate) fn tanh(self) -> Vector {
-                self.map8(wide::f32x8::tanh)
+                let a = self.abs();
+                let t = (a * Vector::splat(-2.0)).exp_m1_nonpositive();
+                let magnitude = -t / (t + Vector::splat(2.0));
+                let magnitude = a.simd_gt(Vector::splat(9.011)).select(Vector::ONE, magnitude);
+                let signed = self.simd_lt(Vector::ZERO).select(-magnitude, magnitude);
+                a.simd_lt(Vector::splat(2e-4)).select(self, signed)
             }
 
-            /// Applies `f` to each 8-lane piece.
+            /// `e^v - 1` for `v` in `[-18.03, 0]` (what [`Vector::tanh`] asks), accurate near
+            /// zero: the polynomial part alone where the reduction is exact (`n = 0`).
             #[inline(always)]
-            fn map8(self, f: impl Fn(wide::f32x8) -> wide::f32x8) -> Vector {
-                let mut lanes = self.to_array();
-                for piece in lanes.chunks_exact_mut(8) {
-                    let mut eight = [0.0; 8];
-                    eight.copy_from_slice(piece);
-                    piece.copy_from_slice(&f(wide::f32x8::from(eight)).to_array());
+            fn exp_m1_nonpositive(self) -> Vector {
+                let (z, [excess, scale], n) = self.exp_parts();
+                let n_is_zero = n.simd_gt(Vector::splat(-0.5));
+                let z = n_is_zero.select(z, (z + Vector::ONE) * excess * scale - Vector::ONE);
+                self.simd_lt(Vector::splat(-17.329)).select(-Vector::ONE, z)
+            }
+
+            /// The shared part of `exp`: `(e^r - 1, [2^(n - 127), 2^127] or [1, 2^n], n)` with
+            /// `x = n·ln 2 + r`, `|r| ≤ ln2/2`: `2^n` comes in two factors, to be multiplied
+            /// into `e^r` one after the other, so a result near `f32::MAX` does not overflow
+            /// on the way.
+            #[inline(always)]
+            fn exp_parts(self) -> (Vector, [Vector; 2], Vector) {
+                let n = (self * Vector::splat(core::f32::consts::LOG2_E)).round_even();
+                let max_n = Vector::splat(127.0);
+                let big = n.simd_gt(max_n);
+                let n_safe = big.select(max_n, n);
+                let excess = big.select(n - max_n, Vector::ZERO);
+                // ln 2 in two parts (fdlibm's split), so `n · ln2_hi` is exact.
+                let r = (-n).mul_add(Vector::splat(0.693_359_4), self);
+                let r = (-n).mul_add(Vector::splat(-2.121_944_4e-4), r);
+                let r2 = r * r;
+                let r4 = r2 * r2;
+                let p = |c: f32| Vector::splat(c);
+                let poly = p(1.0 / 120.0).mul_add(r, p(1.0 / 24.0)).mul_add(
+                    r2,
+                    p(1.0 / 5040.0).mul_add(r, p(1.0 / 720.0)).mul_add(r4, p(1.0 / 6.0).mul_add(r, p(0.5))),
+                );
+                let e_r_minus_1 = poly.mul_add(r2, r);
+                (e_r_minus_1, [excess.pow2n(), n_safe.pow2n()], n)
+            }
+
+            /// `2^n` for lanes holding whole numbers `n` (≤ 127): built in the exponent bits,
+            /// or as a subnormal's single mantissa bit for `-149 ≤ n < -126`; 0 below.
+            #[inline(always)]
+            fn pow2n(self) -> Vector {
+                let biased = self + Vector::splat(127.0 + 8_388_608.0);
+                let $bits_v = biased.0;
+                // SAFETY: see the module notes.
+                let normal = Vector(unsafe { $exponent_bits });
+                let subnormal = self.simd_lt(Vector::splat(-126.0));
+                if !subnormal.any() {
+                    return normal;
                 }
-                Vector::from(lanes)
+                let $shift_v = (self + Vector::splat(149.0)).max(Vector::ZERO).0;
+                // SAFETY: see the module notes.
+                let bit = Vector(unsafe { $one_shifted });
+                let bit = self.simd_lt(Vector::splat(-149.0)).select(Vector::ZERO, bit);
+                subnormal.select(bit, normal)
+            }
+
+            /// Lane-wise rounding to the nearest whole number, ties to even.
+            #[inline(always)]
+            fn round_even(self) -> Vector {
+                let $round_v = self.0;
+                // SAFETY: see the module notes.
+                Vector(unsafe { $round_even })
             }
         }
 
@@ -280,6 +347,9 @@ pub(crate) mod avx2 {
             let pairs = _mm_add_ps(halves, _mm_movehl_ps(halves, halves));
             _mm_cvtss_f32(_mm_add_ss(pairs, _mm_shuffle_ps::<0b01>(pairs, pairs)))
         },
+        round_even: |v| _mm256_round_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(v),
+        exponent_bits: |v| _mm256_castsi256_ps(_mm256_slli_epi32::<23>(_mm256_castps_si256(v))),
+        one_shifted: |v| _mm256_castsi256_ps(_mm256_sllv_epi32(_mm256_set1_epi32(1), _mm256_cvttps_epi32(v))),
     }
 
     /// Eight `f32` lanes, the block of the 8×8 transposes: the AVX vector itself.
@@ -345,5 +415,8 @@ pub(crate) mod avx512 {
         select: |mask, t, f| _mm512_mask_blend_ps(mask, f, t),
         any: |mask| mask != 0,
         reduce_add: |v| _mm512_reduce_add_ps(v),
+        round_even: |v| _mm512_roundscale_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(v),
+        exponent_bits: |v| _mm512_castsi512_ps(_mm512_slli_epi32::<23>(_mm512_castps_si512(v))),
+        one_shifted: |v| _mm512_castsi512_ps(_mm512_sllv_epi32(_mm512_set1_epi32(1), _mm512_cvttps_epi32(v))),
     }
 }
