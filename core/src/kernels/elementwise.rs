@@ -12,29 +12,79 @@
 
 use super::simd::{load, map_lanes, store, Vector, HAS_SIMD, LANES};
 
+/// An operation on one vector, which [`map_in_place`] and [`scale_by`] apply: a trait with
+/// an `inline(always)` method rather than a closure, since a closure or a function item is
+/// a function of its own, and one the inliner leaves out of line in an x86 level runs every
+/// vector intrinsic inside it as a call.
+trait Lanewise {
+    /// The operation on the lanes of `x`.
+    fn apply(&self, x: Vector) -> Vector;
+}
+
+/// Defines unit or one-field structs implementing [`Lanewise`] by the given expression.
+macro_rules! lanewise {
+    ($($(#[$doc:meta])* $name:ident $(($field:ty))? = |$op:ident, $x:ident| $body:expr;)*) => {
+        $(
+            $(#[$doc])*
+            struct $name $(($field))?;
+            impl Lanewise for $name {
+                #[inline(always)]
+                fn apply(&self, $x: Vector) -> Vector {
+                    let $op = self;
+                    let _ = $op;
+                    $body
+                }
+            }
+        )*
+    };
+}
+
+lanewise! {
+    /// ReLU.
+    Relu = |_op, x| relu(x);
+    /// LeakyReLU with the slope held.
+    LeakyRelu(f32) = |op, x| leaky_relu(x, op.0);
+    /// The logistic function.
+    Sigmoid = |_op, x| sigmoid(x);
+    /// `tanh`.
+    Tanh = |_op, x| tanh(x);
+    /// `e^x`.
+    Exp = |_op, x| exp(x);
+    /// `e^(x - shift)`.
+    ExpShifted(Vector) = |op, x| exp(x - op.0);
+    /// ReLU's derivative from its output.
+    ReluDerivative = |_op, y| y.simd_gt(Vector::ZERO).select(Vector::ONE, Vector::ZERO);
+    /// LeakyReLU's derivative from its output, with the slope held.
+    LeakyReluDerivative(f32) = |op, y| y.simd_gt(Vector::ZERO).select(Vector::ONE, Vector::splat(op.0));
+    /// The logistic function's derivative from its output.
+    SigmoidDerivative = |_op, y| y * (Vector::ONE - y);
+    /// `tanh`'s derivative from its output.
+    TanhDerivative = |_op, y| Vector::ONE - y * y;
+}
+
 /// Applies `f` to every element of `values`, a vector at a time.
 #[inline(always)]
-fn map_in_place(values: &mut [f32], f: impl Fn(Vector) -> Vector) {
+fn map_in_place(values: &mut [f32], f: impl Lanewise) {
     let mut chunks = values.chunks_exact_mut(LANES);
     for chunk in &mut chunks {
-        store(chunk, f(load(chunk)));
+        store(chunk, f.apply(load(chunk)));
     }
     let tail = chunks.into_remainder();
     if !tail.is_empty() {
         let mut padded = [0.0f32; LANES];
         padded[..tail.len()].copy_from_slice(tail);
-        let result = f(Vector::from(padded)).to_array();
+        let result = f.apply(Vector::from(padded)).to_array();
         tail.copy_from_slice(&result[..tail.len()]);
     }
 }
 
 /// Multiplies every `grads[i]` by `f(outputs[i])`, a vector at a time.
 #[inline(always)]
-fn scale_by(outputs: &[f32], grads: &mut [f32], f: impl Fn(Vector) -> Vector) {
+fn scale_by(outputs: &[f32], grads: &mut [f32], f: impl Lanewise) {
     let mut g_chunks = grads.chunks_exact_mut(LANES);
     let mut y_chunks = outputs.chunks_exact(LANES);
     for (g, y) in (&mut g_chunks).zip(&mut y_chunks) {
-        store(g, load(g) * f(load(y)));
+        store(g, load(g) * f.apply(load(y)));
     }
     let (g_tail, y_tail) = (g_chunks.into_remainder(), y_chunks.remainder());
     let n = g_tail.len().min(y_tail.len());
@@ -42,7 +92,7 @@ fn scale_by(outputs: &[f32], grads: &mut [f32], f: impl Fn(Vector) -> Vector) {
         let (mut g_pad, mut y_pad) = ([0.0f32; LANES], [0.0f32; LANES]);
         g_pad[..n].copy_from_slice(&g_tail[..n]);
         y_pad[..n].copy_from_slice(&y_tail[..n]);
-        let result = (Vector::from(g_pad) * f(Vector::from(y_pad))).to_array();
+        let result = (Vector::from(g_pad) * f.apply(Vector::from(y_pad))).to_array();
         g_tail[..n].copy_from_slice(&result[..n]);
     }
 }
@@ -92,55 +142,55 @@ pub(crate) fn leaky_relu(x: Vector, slope: f32) -> Vector {
 /// ReLU in place over a slice.
 #[cfg_attr(target_arch = "x86_64", inline(always))] // see `levels.rs`: into the x86 entry points
 pub(crate) fn relu_slice(values: &mut [f32]) {
-    map_in_place(values, relu);
+    map_in_place(values, Relu);
 }
 
 /// LeakyReLU in place over a slice.
 #[cfg_attr(target_arch = "x86_64", inline(always))] // see `levels.rs`: into the x86 entry points
 pub(crate) fn leaky_relu_slice(values: &mut [f32], slope: f32) {
-    map_in_place(values, |x| leaky_relu(x, slope));
+    map_in_place(values, LeakyRelu(slope));
 }
 
 /// The logistic function in place over a slice.
 #[cfg_attr(target_arch = "x86_64", inline(always))] // see `levels.rs`: into the x86 entry points
 pub(crate) fn sigmoid_slice(values: &mut [f32]) {
-    map_in_place(values, sigmoid);
+    map_in_place(values, Sigmoid);
 }
 
 /// `tanh` in place over a slice.
 #[cfg_attr(target_arch = "x86_64", inline(always))] // see `levels.rs`: into the x86 entry points
 pub(crate) fn tanh_slice(values: &mut [f32]) {
-    map_in_place(values, tanh);
+    map_in_place(values, Tanh);
 }
 
 /// `e^x` in place over a slice.
 #[cfg_attr(target_arch = "x86_64", inline(always))] // see `levels.rs`: into the x86 entry points
 pub(crate) fn exp_slice(values: &mut [f32]) {
-    map_in_place(values, exp);
+    map_in_place(values, Exp);
 }
 
 /// ReLU backward from the outputs: `grad *= (y > 0 ? 1 : 0)`.
 #[cfg_attr(target_arch = "x86_64", inline(always))] // see `levels.rs`: into the x86 entry points
 pub(crate) fn relu_backward(outputs: &[f32], grads: &mut [f32]) {
-    scale_by(outputs, grads, |y| y.simd_gt(Vector::ZERO).select(Vector::ONE, Vector::ZERO));
+    scale_by(outputs, grads, ReluDerivative);
 }
 
 /// LeakyReLU backward from the outputs: `grad *= (y > 0 ? 1 : slope)`.
 #[cfg_attr(target_arch = "x86_64", inline(always))] // see `levels.rs`: into the x86 entry points
 pub(crate) fn leaky_relu_backward(outputs: &[f32], grads: &mut [f32], slope: f32) {
-    scale_by(outputs, grads, |y| y.simd_gt(Vector::ZERO).select(Vector::ONE, Vector::splat(slope)));
+    scale_by(outputs, grads, LeakyReluDerivative(slope));
 }
 
 /// Sigmoid backward from the outputs: `grad *= y·(1 - y)`.
 #[cfg_attr(target_arch = "x86_64", inline(always))] // see `levels.rs`: into the x86 entry points
 pub(crate) fn sigmoid_backward(outputs: &[f32], grads: &mut [f32]) {
-    scale_by(outputs, grads, |y| y * (Vector::ONE - y));
+    scale_by(outputs, grads, SigmoidDerivative);
 }
 
 /// Tanh backward from the outputs: `grad *= 1 - y²`.
 #[cfg_attr(target_arch = "x86_64", inline(always))] // see `levels.rs`: into the x86 entry points
 pub(crate) fn tanh_backward(outputs: &[f32], grads: &mut [f32]) {
-    scale_by(outputs, grads, |y| Vector::ONE - y * y);
+    scale_by(outputs, grads, TanhDerivative);
 }
 
 /// Largest value of a slice (`-inf` for an empty one; NaN if any value is NaN).
@@ -194,7 +244,6 @@ pub(crate) fn log_sum_exp(row: &[f32]) -> f32 {
 #[cfg_attr(target_arch = "x86_64", inline(always))] // see `levels.rs`: into the x86 entry points
 pub(crate) fn softmax_in_place(row: &mut [f32]) -> f32 {
     let lse = log_sum_exp(row);
-    let shift = Vector::splat(lse);
-    map_in_place(row, |x| exp(x - shift));
+    map_in_place(row, ExpShifted(Vector::splat(lse)));
     lse
 }

@@ -199,11 +199,12 @@ macro_rules! x86_vector {
                 let r = (-n).mul_add(Vector::splat(-2.121_944_4e-4), r);
                 let r2 = r * r;
                 let r4 = r2 * r2;
-                let p = |c: f32| Vector::splat(c);
-                let poly = p(1.0 / 120.0).mul_add(r, p(1.0 / 24.0)).mul_add(
-                    r2,
-                    p(1.0 / 5040.0).mul_add(r, p(1.0 / 720.0)).mul_add(r4, p(1.0 / 6.0).mul_add(r, p(0.5))),
-                );
+                // No closure for the constants: a closure is a function of its own, and an
+                // intrinsic inside one that is not inlined becomes a call.
+                let (c0, c1, c2) = (Vector::splat(0.5), Vector::splat(1.0 / 6.0), Vector::splat(1.0 / 24.0));
+                let (c3, c4, c5) =
+                    (Vector::splat(1.0 / 120.0), Vector::splat(1.0 / 720.0), Vector::splat(1.0 / 5040.0));
+                let poly = c3.mul_add(r, c2).mul_add(r2, c5.mul_add(r, c4).mul_add(r4, c1.mul_add(r, c0)));
                 let e_r_minus_1 = poly.mul_add(r2, r);
                 (e_r_minus_1, [excess.pow2n(), n_safe.pow2n()], n)
             }
