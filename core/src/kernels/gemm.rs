@@ -39,7 +39,7 @@ use crate::kernels::layout::{
 };
 use crate::kernels::paths::{record, KernelPath};
 use crate::kernels::tuning::{
-    a_layout, b_layout, row_split, rule_enabled, tall_rows, ALayout, BLayout, RowSplit, Rule, KC, MC, NC,
+    a_layout, b_layout, row_split, rule_enabled, ALayout, BLayout, RowSplit, Rule, KC, MC, NC,
 };
 
 /// `C = A·B` (or `C += A·B` with `accumulate`), with A `m × k`, B `k × n` and C row-major
@@ -77,14 +77,15 @@ pub(crate) fn gemm(
         BLayout::Packed => KernelPath::BPacked,
     });
     let b_in_place = b_layout != BLayout::Packed;
-    record(match row_split(TILES, m, k) {
+    let split = row_split(TILES, m, k);
+    record(match split {
         RowSplit::AllShort => KernelPath::SplitAllShort,
         RowSplit::AllTall => KernelPath::SplitAllTall,
         RowSplit::OneShort => KernelPath::SplitOneShort,
         RowSplit::TwoShort => KernelPath::SplitTwoShort,
         RowSplit::Few => KernelPath::SplitFew,
     });
-    let tall = tall_rows(TILES, m, k);
+    let tall = split.tall_rows(TILES, m);
     if n > NC {
         record(KernelPath::SeveralColumnBlocks);
     }

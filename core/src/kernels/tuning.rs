@@ -186,7 +186,7 @@ pub const KC: usize = 256;
 /// 480 KiB beside the B block in L2. A multiple of every level's tile heights (12, 8, 6).
 pub const MC: usize = 480;
 
-/// Depth up to which [`tall_rows`] puts every row in short tiles when they divide the rows:
+/// Depth up to which [`row_split`] puts every row in short tiles when they divide the rows:
 /// there a tile's fixed cost (setting up its rows, storing it) outweighs its arithmetic.
 pub const SHALLOW_DEPTH: usize = 32;
 
@@ -225,16 +225,18 @@ pub fn row_split(tiles: Tiles, m: usize, k: usize) -> RowSplit {
     }
 }
 
-/// The first rows of an `m`-row A, a multiple of `tiles.mr`, that go in tall tiles in a
-/// product `k` deep; the rest go in short tiles (see [`RowSplit`]). With 12 and 8, 256 rows
-/// are 20 × 12 + 2 × 8 instead of 22 × 12, and 64 rows 4 × 12 + 2 × 8.
-pub fn tall_rows(tiles: Tiles, m: usize, k: usize) -> usize {
-    let mr = tiles.mr;
-    match row_split(tiles, m, k) {
-        RowSplit::AllShort | RowSplit::Few => 0,
-        RowSplit::AllTall => m,
-        RowSplit::OneShort => m - m % mr,
-        RowSplit::TwoShort => m - m % mr - mr,
+impl RowSplit {
+    /// The first rows of an `m`-row A, a multiple of `tiles.mr`, that go in tall tiles under
+    /// this split; the rest go in short tiles. With 12 and 8, 256 rows are 20 × 12 + 2 × 8
+    /// instead of 22 × 12, and 64 rows 4 × 12 + 2 × 8.
+    pub const fn tall_rows(self, tiles: Tiles, m: usize) -> usize {
+        let mr = tiles.mr;
+        match self {
+            RowSplit::AllShort | RowSplit::Few => 0,
+            RowSplit::AllTall => m,
+            RowSplit::OneShort => m - m % mr,
+            RowSplit::TwoShort => m - m % mr - mr,
+        }
     }
 }
 
