@@ -54,10 +54,8 @@ enum Product {
 }
 
 /// Runs one product at `(m, k, n)` (the dispatcher's own argument names) with operands
-/// `offset` floats off a line, and checks every output element against an f64 reference
-/// within the rounding bound of a `depth`-term f32 sum: `(depth + 2)·ε·Σ|terms|`. A missing,
-/// repeated or misplaced term is far outside that bound. Also checks that nothing past the
-/// output was written.
+/// `offset` floats off a line, checks every output element against f64
+/// ([`assert_within_rounding`]), and that nothing past the output was written.
 fn check_product(product: Product, (m, k, n): (usize, usize, usize), offset: usize) {
     const LANES: usize = 16; // the widest level's, for the sentinel margin
     const SENTINEL: f32 = 1.0e30;
@@ -96,14 +94,32 @@ fn check_product(product: Product, (m, k, n): (usize, usize, usize), offset: usi
         };
         f64::from(x) * f64::from(y)
     };
+    let start = |_i: usize, j: usize| if let Product::Forward = product { f64::from(bias[j]) } else { 0.0 };
+    assert_within_rounding(
+        &c,
+        (rows, cols, depth),
+        start,
+        term,
+        &format!("{product:?} m={m} k={k} n={n} offset {offset}"),
+    );
+}
+
+/// Checks every element of a `rows × cols` product in `c` against its exact value in f64:
+/// `start(i, j)` (what the product adds to: a bias, C's old value, or 0) plus the `depth`
+/// terms `term(i, j, p)`. Each must be within the rounding bound of an f32 sum of that many
+/// terms, `(depth + 2)·ε·Σ|terms|`; a missing, repeated or misplaced term is far outside it.
+fn assert_within_rounding(
+    c: &[f32],
+    (rows, cols, depth): (usize, usize, usize),
+    start: impl Fn(usize, usize) -> f64,
+    term: impl Fn(usize, usize, usize) -> f64,
+    what: &str,
+) {
     let bound_per_term = (depth as f64 + 2.0) * f64::from(f32::EPSILON);
     for i in 0..rows {
         for j in 0..cols {
-            let (mut exact, mut magnitude) = (0.0f64, 0.0f64);
-            if let Product::Forward = product {
-                exact = f64::from(bias[j]);
-                magnitude = exact.abs();
-            }
+            let mut exact = start(i, j);
+            let mut magnitude = exact.abs();
             for p in 0..depth {
                 let t = term(i, j, p);
                 exact += t;
@@ -112,7 +128,7 @@ fn check_product(product: Product, (m, k, n): (usize, usize, usize), offset: usi
             let got = f64::from(c[i * cols + j]);
             assert!(
                 (got - exact).abs() <= bound_per_term * magnitude + 1e-30,
-                "{product:?} m={m} k={k} n={n} offset {offset}: element ({i}, {j}) is {got}, exact {exact} (terms {magnitude})"
+                "{what}: element ({i}, {j}) is {got}, exact {exact} (terms {magnitude})"
             );
         }
     }
@@ -134,25 +150,14 @@ fn check_gemm((m, n, k): (usize, usize, usize), transpose_a: bool, transpose_b: 
     let mut c = start.clone();
     let mut scratch = vec![f32::NAN; gemm_scratch_len(m, n, k)];
     gemm(m, n, k, a_view, b_view, &mut c, accumulate, &mut scratch);
-    let bound_per_term = (k as f64 + 2.0) * f64::from(f32::EPSILON);
-    for i in 0..m {
-        for j in 0..n {
-            let mut exact = if accumulate { f64::from(start[i * n + j]) } else { 0.0 };
-            let mut magnitude = exact.abs();
-            for p in 0..k {
-                let t = f64::from(a_at(i, p)) * f64::from(b_at(p, j));
-                exact += t;
-                magnitude += t.abs();
-            }
-            let got = f64::from(c[i * n + j]);
-            assert!(
-                (got - exact).abs() <= bound_per_term * magnitude + 1e-30,
-                "gemm m={m} n={n} k={k} (A{} B{} accumulate {accumulate}, offset {offset}): ({i}, {j}) is {got}, exact {exact}",
-                if transpose_a { "ᵀ" } else { "" },
-                if transpose_b { "ᵀ" } else { "" },
-            );
-        }
-    }
+    let old = |i: usize, j: usize| if accumulate { f64::from(start[i * n + j]) } else { 0.0 };
+    let term = |i: usize, j: usize, p: usize| f64::from(a_at(i, p)) * f64::from(b_at(p, j));
+    let what = format!(
+        "gemm m={m} n={n} k={k} (A{} B{} accumulate {accumulate}, offset {offset})",
+        if transpose_a { "ᵀ" } else { "" },
+        if transpose_b { "ᵀ" } else { "" },
+    );
+    assert_within_rounding(&c, (m, n, k), old, term, &what);
 }
 
 /// `t - 1`, `t` and `t + 1` (those at least 1).
