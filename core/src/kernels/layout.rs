@@ -45,20 +45,28 @@ pub(crate) fn floats_to_line(ptr: *const f32) -> usize {
     ptr.align_offset(LINE_FLOATS * core::mem::size_of::<f32>()).min(LINE_FLOATS - 1)
 }
 
+/// The largest value of `$per_level(tiles, args...)` over every level's tiles ([`ALL_TILES`]),
+/// in a `const fn` (which cannot call a function passed to it).
+macro_rules! largest_over_tiles {
+    ($per_level:ident($($arg:expr),*)) => {{
+        let mut largest = 0;
+        let mut i = 0;
+        while i < ALL_TILES.len() {
+            let len = $per_level(ALL_TILES[i], $($arg),*);
+            if len > largest {
+                largest = len;
+            }
+            i += 1;
+        }
+        largest
+    }};
+}
+
 /// Length of the packing scratch the blocked GEMM needs for an `m × n × k` product (0 when
 /// any dimension is 0): the packed A block, the packed B block and room to align both, for
 /// whichever level's tiles pack them.
 pub const fn gemm_scratch_len(m: usize, n: usize, k: usize) -> usize {
-    let mut largest = 0;
-    let mut i = 0;
-    while i < ALL_TILES.len() {
-        let len = gemm_scratch_len_for(ALL_TILES[i], m, n, k);
-        if len > largest {
-            largest = len;
-        }
-        i += 1;
-    }
-    largest
+    largest_over_tiles!(gemm_scratch_len_for(m, n, k))
 }
 
 /// [`gemm_scratch_len`] for one level's tiles.
@@ -110,16 +118,7 @@ pub const fn forward_scratch_len(m: usize, n: usize, k: usize) -> usize {
     if !uses_packing(m, n, k) {
         return 0;
     }
-    let mut largest = 0;
-    let mut i = 0;
-    while i < ALL_TILES.len() {
-        let len = forward_scratch_len_for(ALL_TILES[i], m, n, k);
-        if len > largest {
-            largest = len;
-        }
-        i += 1;
-    }
-    largest
+    largest_over_tiles!(forward_scratch_len_for(m, n, k))
 }
 
 /// [`forward_scratch_len`] for one level's tiles, on the blocked path.
