@@ -70,23 +70,36 @@ pub fn activation_f64(activation: Activation, z: f64) -> f64 {
     }
 }
 
+/// A layer's weights `[out, in]` and biases `[out]` in the core's flat param layout, the
+/// layer's params starting at `offset`.
+fn layer_params<'p>(layer: &LayerSpec, params: &'p [f64], offset: usize) -> (&'p [f64], &'p [f64]) {
+    let weights = layer.inputs * layer.outputs;
+    params[offset..offset + weights + layer.outputs].split_at(weights)
+}
+
+/// A layer's pre-activations `z = x·Wᵀ + b` in f64 for `batch` rows of `x`.
+fn pre_activations_f64(layer: &LayerSpec, params: &[f64], offset: usize, x: &[f64], batch: usize) -> Vec<f64> {
+    let (n_in, n_out) = (layer.inputs, layer.outputs);
+    let (w, b) = layer_params(layer, params, offset);
+    let mut z = vec![0.0; batch * n_out];
+    for s in 0..batch {
+        let x_row = &x[s * n_in..(s + 1) * n_in];
+        for o in 0..n_out {
+            let w_row = &w[o * n_in..(o + 1) * n_in];
+            z[s * n_out + o] = x_row.iter().zip(w_row).map(|(a, b)| a * b).sum::<f64>() + b[o];
+        }
+    }
+    z
+}
+
 /// Forward pass of a dense network in f64, params in the core's flat layout.
 pub fn forward_f64(layers: &[LayerSpec], params: &[f64], input: &[f64], batch: usize) -> Vec<f64> {
     let mut x = input.to_vec();
     let mut offset = 0;
     for layer in layers {
-        let (n_in, n_out) = (layer.inputs, layer.outputs);
-        let w = &params[offset..offset + n_in * n_out];
-        let b = &params[offset + n_in * n_out..offset + (n_in + 1) * n_out];
-        let mut y = vec![0.0; batch * n_out];
-        for s in 0..batch {
-            for o in 0..n_out {
-                let z: f64 = (0..n_in).map(|i| x[s * n_in + i] * w[o * n_in + i]).sum::<f64>() + b[o];
-                y[s * n_out + o] = activation_f64(layer.activation, z);
-            }
-        }
-        offset += (n_in + 1) * n_out;
-        x = y;
+        let z = pre_activations_f64(layer, params, offset, &x, batch);
+        x = z.into_iter().map(|v| activation_f64(layer.activation, v)).collect();
+        offset += layer.param_len();
     }
     x
 }
@@ -215,21 +228,10 @@ pub fn backprop_f64(
     let mut pre_activations = Vec::new();
     let mut offset = 0;
     for layer in layers {
-        let (n_in, n_out) = (layer.inputs, layer.outputs);
-        let w = &params[offset..offset + n_in * n_out];
-        let b = &params[offset + n_in * n_out..offset + (n_in + 1) * n_out];
-        let x = inputs.last().unwrap();
-        let mut z = vec![0.0; batch * n_out];
-        for s in 0..batch {
-            let x_row = &x[s * n_in..(s + 1) * n_in];
-            for o in 0..n_out {
-                let w_row = &w[o * n_in..(o + 1) * n_in];
-                z[s * n_out + o] = x_row.iter().zip(w_row).map(|(a, b)| a * b).sum::<f64>() + b[o];
-            }
-        }
+        let z = pre_activations_f64(layer, params, offset, inputs.last().unwrap(), batch);
         inputs.push(z.iter().map(|&v| activation_f64(layer.activation, v)).collect());
         pre_activations.push(z);
-        offset += (n_in + 1) * n_out;
+        offset += layer.param_len();
     }
     let output = inputs.pop().unwrap();
     let outputs = layers.last().unwrap().outputs;
@@ -238,7 +240,7 @@ pub fn backprop_f64(
     let mut delta = loss_gradient_f64(loss, &output, outputs, target);
     let mut grads = vec![0.0; params.len()];
     for (index, layer) in layers.iter().enumerate().rev() {
-        offset -= (layer.inputs + 1) * layer.outputs;
+        offset -= layer.param_len();
         let (n_in, n_out) = (layer.inputs, layer.outputs);
         let dz: Vec<f64> = delta
             .iter()
@@ -246,8 +248,8 @@ pub fn backprop_f64(
             .map(|(d, &z)| d * activation_derivative_f64(layer.activation, z))
             .collect();
         let x = &inputs[index];
-        let w = &params[offset..offset + n_in * n_out];
-        let (grad_w, grad_b) = grads[offset..offset + (n_in + 1) * n_out].split_at_mut(n_in * n_out);
+        let (w, _) = layer_params(layer, params, offset);
+        let (grad_w, grad_b) = grads[offset..offset + layer.param_len()].split_at_mut(layer.weight_len());
         let mut dx = vec![0.0; batch * n_in];
         for s in 0..batch {
             for o in 0..n_out {
