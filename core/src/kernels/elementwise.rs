@@ -3,12 +3,14 @@
 //!
 //! `exp` and `tanh` are `wide`'s vectorized polynomial approximations (range reduction by
 //! ln 2 split in two parts, then a degree-7 polynomial for `e^r` with `|r| ≤ ln2/2`, whose
-//! truncation error is below 1e-8) on targets with SIMD, and `libm`'s scalar functions
-//! elsewhere ([`HAS_SIMD`]). Their accuracy against f64 references over the whole f32 range,
-//! edge values included, is checked in `tests/tests/math_vs_libm.rs`.
+//! truncation error is below 1e-8; the x86 levels port the same algorithm to their full
+//! width, `simd_x86.rs`) on targets with SIMD, and `libm`'s scalar functions elsewhere
+//! ([`HAS_SIMD`]). Their accuracy against f64 references over the whole f32 range, edge
+//! values included, is checked in `tests/tests/math_vs_libm.rs` at every level.
 //!
-//! Compiled once per instruction-set level, like `gemm.rs`. Every slice kernel handles the tail (fewer than [`LANES`] values) by padding it into one
-//! vector, so each element gets the same arithmetic wherever it sits in the slice.
+//! Compiled once per instruction-set level, like `gemm.rs`. Every slice kernel handles the
+//! tail (fewer than [`LANES`] values) by padding it into one vector, so each element gets the
+//! same arithmetic wherever it sits in the slice.
 
 use super::simd::{load, map_lanes, store, Vector, HAS_SIMD, LANES};
 
@@ -31,7 +33,6 @@ macro_rules! lanewise {
                 #[inline(always)]
                 fn apply(&self, $x: Vector) -> Vector {
                     let $op = self;
-                    let _ = $op;
                     $body
                 }
             }
