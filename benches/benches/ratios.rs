@@ -45,10 +45,15 @@ fn rounds() -> usize {
 }
 const SLICE: Duration = Duration::from_millis(10);
 
+/// The command line's table filters (its arguments other than `--` flags), read once.
+fn filters() -> &'static [String] {
+    static FILTERS: OnceLock<Vec<String>> = OnceLock::new();
+    FILTERS.get_or_init(|| std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect())
+}
+
 /// Whether the command line asks for the table titled `title`.
 fn wanted(title: &str) -> bool {
-    static FILTERS: OnceLock<Vec<String>> = OnceLock::new();
-    let filters = FILTERS.get_or_init(|| std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect());
+    let filters = filters();
     filters.is_empty() || filters.iter().any(|f| title.contains(f.as_str()))
 }
 
@@ -56,7 +61,7 @@ fn wanted(title: &str) -> bool {
 /// filter that names the ablation (`ablation`, `ablation w1`...), so `-- w1` keeps meaning
 /// the W1 product tables.
 fn wanted_ablation(title: &str) -> bool {
-    let filters: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let filters = filters();
     filters.is_empty() || filters.iter().any(|f| f.starts_with("ablation") && title.contains(f.as_str()))
 }
 
