@@ -97,17 +97,17 @@ pub enum Init {
     HeUniform,
     /// He/Kaiming normal: `N(0, 2 / fan_in)` (`kaiming_normal_`, ReLU gain).
     HeNormal,
-    /// He normal for layers followed by ReLU or LeakyReLU, Xavier uniform for the others.
+    /// Per activation ([`Activation::auto_init`]): He normal for the ReLU family (ReLU,
+    /// LeakyReLU, GELU, SiLU, ELU, softplus, Mish), Xavier uniform for the others.
     Auto,
 }
 
 impl Init {
     /// The concrete scheme used for a layer with this activation.
     pub const fn resolve(self, activation: Activation) -> Init {
-        match (self, activation) {
-            (Init::Auto, Activation::Relu | Activation::LeakyRelu) => Init::HeNormal,
-            (Init::Auto, _) => Init::XavierUniform,
-            (other, _) => other,
+        match self {
+            Init::Auto => activation.auto_init(),
+            other => other,
         }
     }
 }

@@ -66,8 +66,36 @@ pub fn activation_f64(activation: Activation, z: f64) -> f64 {
         }
         Activation::Sigmoid => 1.0 / (1.0 + (-z).exp()),
         Activation::Tanh => z.tanh(),
+        Activation::Gelu => z * normal_cdf_f64(z),
+        Activation::GeluTanh => 0.5 * z * (1.0 + gelu_tanh_inner(z).tanh()),
+        Activation::Silu => z / (1.0 + (-z).exp()),
+        Activation::Elu => {
+            if z > 0.0 {
+                z
+            } else {
+                z.exp_m1()
+            }
+        }
+        Activation::Softplus => {
+            if z > 20.0 {
+                z
+            } else {
+                z.exp().ln_1p()
+            }
+        }
+        Activation::Mish => z * z.exp().ln_1p().tanh(),
         Activation::Custom(c) => panic!("no f64 reference for the custom activation `{}`", c.name()),
     }
+}
+
+/// The standard normal CDF, `(1 + erf(z/√2)) / 2`, from `erfc` in the left tail.
+fn normal_cdf_f64(z: f64) -> f64 {
+    0.5 * libm::erfc(-z / std::f64::consts::SQRT_2)
+}
+
+/// `√(2/π)·(z + 0.044715·z³)`, the argument of GELU's tanh approximation.
+fn gelu_tanh_inner(z: f64) -> f64 {
+    (2.0 / std::f64::consts::PI).sqrt() * (z + 0.044715 * z.powi(3))
 }
 
 /// A layer's weights `[out, in]` and biases `[out]` in the core's flat param layout, the
@@ -168,6 +196,37 @@ pub fn activation_derivative_f64(activation: Activation, z: f64) -> f64 {
             s * (1.0 - s)
         }
         Activation::Tanh => 1.0 - z.tanh().powi(2),
+        Activation::Gelu => {
+            normal_cdf_f64(z) + z * (-0.5 * z * z).exp() / (2.0 * std::f64::consts::PI).sqrt()
+        }
+        Activation::GeluTanh => {
+            let t = gelu_tanh_inner(z).tanh();
+            let slope = (2.0 / std::f64::consts::PI).sqrt() * (1.0 + 3.0 * 0.044715 * z * z);
+            0.5 * (1.0 + t) + 0.5 * z * (1.0 - t * t) * slope
+        }
+        Activation::Silu => {
+            let s = 1.0 / (1.0 + (-z).exp());
+            s * (1.0 + z * (1.0 - s))
+        }
+        Activation::Elu => {
+            if z > 0.0 {
+                1.0
+            } else {
+                z.exp()
+            }
+        }
+        Activation::Softplus => {
+            if z > 20.0 {
+                1.0
+            } else {
+                1.0 / (1.0 + (-z).exp())
+            }
+        }
+        Activation::Mish => {
+            let sp = z.exp().ln_1p();
+            let t = sp.tanh();
+            t + z * (1.0 - t * t) / (1.0 + (-z).exp())
+        }
         Activation::Custom(c) => panic!("no f64 reference for the custom activation `{}`", c.name()),
     }
 }

@@ -4,7 +4,7 @@
 use crate::error::{check_len, Result};
 use crate::graph::scalar::Scalar;
 use crate::graph::tape::{NodeId, NodeStore, Tape};
-use crate::nn::{Activation, Batch, Loss, Spec, Target, LEAKY_RELU_SLOPE};
+use crate::nn::{Batch, Loss, Spec, Target};
 
 /// Where the pieces of a network built by [`build_network`] are on the tape.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,21 +41,19 @@ pub fn build_network<T: Scalar, S: NodeStore<T>>(
     }
     let param = |tape: &Tape<T, S>, i: usize| tape.node(first + i);
 
-    // The nodes of the current layer's input values, sample-major, are consecutive from
-    // `previous_start`: first the batch's inputs, then each layer's outputs.
-    let mut previous_start = first + params.len();
+    // The current layer's input values: first the batch's inputs, then each layer's outputs.
+    let mut previous = Values { start: first + params.len(), stride: 1 };
     let mut offset = 0;
     for layer in spec.layers() {
         let values = batch.size * layer.outputs;
         // Pre-activations: per value, `inputs` products, their sum, and the bias added; the
         // pre-activation is the last node of each block of `inputs + 2`.
-        let block = layer.inputs + 2;
         let z_start = tape.len();
         for sample in 0..batch.size {
             for o in 0..layer.outputs {
                 let products_first = tape.len();
                 for i in 0..layer.inputs {
-                    let x = tape.node(previous_start + sample * layer.inputs + i)?;
+                    let x = previous.node(tape, sample * layer.inputs + i)?;
                     let w = param(tape, offset + o * layer.inputs + i)?;
                     tape.mul(x, w)?;
                 }
@@ -64,44 +62,36 @@ pub fn build_network<T: Scalar, S: NodeStore<T>>(
                 tape.add(total, bias)?;
             }
         }
-        let z = |tape: &Tape<T, S>, k: usize| tape.node(z_start + k * block + block - 1);
-        // Helper nodes: two constants, then (LeakyReLU only) `slope · z` for every value.
-        let zero = tape.constant(T::zero())?;
-        let slope = tape.constant(T::from_f64(f64::from(LEAKY_RELU_SLOPE)))?;
-        let scaled_start = tape.len();
-        if layer.activation == Activation::LeakyRelu {
-            for k in 0..values {
-                let zk = z(tape, k)?;
-                tape.mul(zk, slope)?;
-            }
-        }
-        // Exactly one node per output value, so the layer's outputs are consecutive.
+        let pre_activations = Values { start: z_start, stride: layer.inputs + 2 };
+        // The activation of each value, every one the same number of nodes (the stride).
         let outputs_start = tape.len();
         for k in 0..values {
-            let zk = z(tape, k)?;
-            match layer.activation {
-                Activation::Identity => tape.add(zk, zero)?,
-                Activation::Relu => tape.relu(zk)?,
-                // max(z, slope·z) is LeakyReLU for 0 < slope < 1.
-                Activation::LeakyRelu => tape.max(zk, tape.node(scaled_start + k)?)?,
-                Activation::Sigmoid => tape.sigmoid(zk)?,
-                Activation::Tanh => tape.tanh(zk)?,
-                #[cfg(feature = "custom-activations")]
-                Activation::Custom(_) => {
-                    return Err(crate::Error::InvalidSpec {
-                        layer: 0,
-                        reason: "build_network cannot rebuild a custom activation (it is f32x8 code)",
-                    })
-                }
-            };
+            let zk = pre_activations.node(tape, k)?;
+            layer.activation.build(tape, zk)?;
         }
-        previous_start = outputs_start;
+        previous = Values { start: outputs_start, stride: (tape.len() - outputs_start) / values.max(1) };
         offset += layer.param_len();
     }
     let width = spec.outputs();
-    let output = |tape: &Tape<T, S>, sample: usize, k: usize| tape.node(previous_start + sample * width + k);
+    let output = |tape: &Tape<T, S>, sample: usize, k: usize| previous.node(tape, sample * width + k);
     let loss_node = mean_loss(tape, loss, batch, width, output)?;
     Ok(NetworkNodes { param_len: params.len(), input_len: batch.input.len(), loss: loss_node })
+}
+
+/// Values laid out at a fixed stride on the tape, each the last node of its block.
+#[derive(Clone, Copy)]
+struct Values {
+    /// The first node of the first block.
+    start: usize,
+    /// Nodes per block.
+    stride: usize,
+}
+
+impl Values {
+    /// The node of value `k`.
+    fn node<T: Scalar, S: NodeStore<T>>(self, tape: &Tape<T, S>, k: usize) -> Result<NodeId> {
+        tape.node(self.start + k * self.stride + self.stride - 1)
+    }
 }
 
 /// Appends the mean loss of the outputs (found through `output(tape, sample, k)`).

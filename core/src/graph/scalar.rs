@@ -25,6 +25,8 @@ pub trait Scalar:
     fn sqrt(self) -> Self;
     /// Hyperbolic tangent.
     fn tanh(self) -> Self;
+    /// The error function.
+    fn erf(self) -> Self;
     /// `self` raised to a real power.
     fn powf(self, exponent: Self) -> Self;
     /// Absolute value.
@@ -49,7 +51,7 @@ pub trait Scalar:
 
 /// `f64` and `f32` differ only in which `libm` function each operation calls.
 macro_rules! scalar_float {
-    ($t:ty, $exp:path, $ln:path, $sqrt:path, $tanh:path, $pow:path, $abs:path) => {
+    ($t:ty, $exp:path, $ln:path, $sqrt:path, $tanh:path, $erf:path, $pow:path, $abs:path) => {
         impl Scalar for $t {
             fn from_f64(value: f64) -> Self {
                 value as $t
@@ -65,6 +67,9 @@ macro_rules! scalar_float {
             }
             fn tanh(self) -> Self {
                 $tanh(self)
+            }
+            fn erf(self) -> Self {
+                $erf(self)
             }
             fn powf(self, exponent: Self) -> Self {
                 $pow(self, exponent)
@@ -90,8 +95,8 @@ macro_rules! scalar_float {
     };
 }
 
-scalar_float!(f64, libm::exp, libm::log, libm::sqrt, libm::tanh, libm::pow, libm::fabs);
-scalar_float!(f32, libm::expf, libm::logf, libm::sqrtf, libm::tanhf, libm::powf, libm::fabsf);
+scalar_float!(f64, libm::exp, libm::log, libm::sqrt, libm::tanh, libm::erf, libm::pow, libm::fabs);
+scalar_float!(f32, libm::expf, libm::logf, libm::sqrtf, libm::tanhf, libm::erff, libm::powf, libm::fabsf);
 
 impl Scalar for f32x8 {
     fn from_f64(value: f64) -> Self {
@@ -108,6 +113,9 @@ impl Scalar for f32x8 {
     }
     fn tanh(self) -> Self {
         f32x8::tanh(self)
+    }
+    fn erf(self) -> Self {
+        f32x8::from(self.to_array().map(libm::erff))
     }
     fn powf(self, exponent: Self) -> Self {
         f32x8::powf_simd(self, exponent)

@@ -41,6 +41,8 @@ pub enum Op {
     Abs,
     /// `tanh a`.
     Tanh,
+    /// The error function `erf a`.
+    Erf,
     /// `1 / (1 + e^-a)`.
     Sigmoid,
     /// `max(a, 0)` (derivative 0 at 0; NaN stays NaN).
@@ -336,6 +338,10 @@ impl<T: Scalar, S: NodeStore<T>> Tape<T, S> {
     pub fn tanh(&mut self, a: NodeId) -> Result<NodeId> {
         self.unary(Op::Tanh, a)
     }
+    /// The error function of `a`.
+    pub fn erf(&mut self, a: NodeId) -> Result<NodeId> {
+        self.unary(Op::Erf, a)
+    }
     /// The logistic function of `a`.
     pub fn sigmoid(&mut self, a: NodeId) -> Result<NodeId> {
         self.unary(Op::Sigmoid, a)
@@ -469,6 +475,7 @@ fn evaluate<T: Scalar>(op: Op, a: usize, b: usize, nodes: &[Node<T>]) -> T {
         Op::Sqrt => va().sqrt(),
         Op::Abs => va().abs(),
         Op::Tanh => va().tanh(),
+        Op::Erf => va().erf(),
         Op::Sigmoid => sigmoid(va()),
         // `0 > a ? 0 : a` keeps NaN (the comparison is false for NaN).
         Op::Relu => T::zero().select_gt(va(), T::zero(), va()),
@@ -516,6 +523,8 @@ fn propagate<T: Scalar>(nodes: &mut [Node<T>], i: usize) {
         Op::Sqrt => add(a, g * T::from_f64(0.5) / value),
         Op::Abs => add(a, va.select_gt(zero, g, zero.select_gt(va, -g, zero))),
         Op::Tanh => add(a, g * (one - value * value)),
+        // d erf(x)/dx = 2/√π · e^(-x²)
+        Op::Erf => add(a, g * T::from_f64(core::f64::consts::FRAC_2_SQRT_PI) * (-(va * va)).exp()),
         Op::Sigmoid => add(a, g * value * (one - value)),
         Op::Relu => add(a, va.select_gt(zero, g, zero)),
         Op::Max => {

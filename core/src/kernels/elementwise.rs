@@ -1,18 +1,15 @@
-//! Element-wise kernels on SIMD lanes: activations and their derivatives, the exponential
-//! family, and softmax / log-sum-exp rows.
-//!
-//! `exp` and `tanh` are `wide`'s vectorized polynomial approximations (range reduction by
-//! ln 2 split in two parts, then a degree-7 polynomial for `e^r` with `|r| ≤ ln2/2`, whose
-//! truncation error is below 1e-8; the x86 levels port the same algorithm to their full
-//! width, `simd_x86.rs`) on targets with SIMD, and `libm`'s scalar functions elsewhere
-//! ([`HAS_SIMD`]). Their accuracy against f64 references over the whole f32 range, edge
-//! values included, is checked in `tests/tests/math_vs_libm.rs` at every level.
+//! Element-wise kernels on SIMD lanes: functions written once as [`ElementFunction`]s (the
+//! activations) with their derivatives, `e^x`, and softmax / log-sum-exp rows. The vector
+//! math (`exp`, `tanh`) is in `vector_lanes.rs`.
 //!
 //! Compiled once per instruction-set level, like `gemm.rs`. Every slice kernel handles the
 //! tail (fewer than [`LANES`] values) by padding it into one vector, so each element gets the
 //! same arithmetic wherever it sits in the slice.
 
-use super::simd::{load, map_lanes, store, Vector, HAS_SIMD, LANES};
+use core::marker::PhantomData;
+
+use super::simd::{load, store, Vector, LANES};
+use crate::kernels::lanes::{ElementFunction, Lanes};
 
 /// An operation on one vector, which [`map_in_place`] and [`scale_by`] apply: a trait with
 /// an `inline(always)` method rather than a closure, since a closure or a function item is
@@ -41,26 +38,32 @@ macro_rules! lanewise {
 }
 
 lanewise! {
-    /// ReLU.
-    Relu = |_op, x| relu(x);
-    /// LeakyReLU with the slope held.
-    LeakyRelu(f32) = |op, x| leaky_relu(x, op.0);
-    /// The logistic function.
-    Sigmoid = |_op, x| sigmoid(x);
-    /// `tanh`.
-    Tanh = |_op, x| tanh(x);
     /// `e^x`.
-    Exp = |_op, x| exp(x);
+    Exp = |_op, x| Lanes::exp(x);
     /// `e^(x - shift)`.
-    ExpShifted(Vector) = |op, x| exp(x - op.0);
-    /// ReLU's derivative from its output.
-    ReluDerivative = |_op, y| y.simd_gt(Vector::ZERO).select(Vector::ONE, Vector::ZERO);
-    /// LeakyReLU's derivative from its output, with the slope held.
-    LeakyReluDerivative(f32) = |op, y| y.simd_gt(Vector::ZERO).select(Vector::ONE, Vector::splat(op.0));
-    /// The logistic function's derivative from its output.
-    SigmoidDerivative = |_op, y| y * (Vector::ONE - y);
-    /// `tanh`'s derivative from its output.
-    TanhDerivative = |_op, y| Vector::ONE - y * y;
+    ExpShifted(Vector) = |op, x| Lanes::exp(x - op.0);
+    /// The value itself.
+    Identity = |_op, x| x;
+}
+
+/// An [`ElementFunction`]'s value, as a [`Lanewise`] operation.
+struct Value<F>(PhantomData<F>);
+
+impl<F: ElementFunction> Lanewise for Value<F> {
+    #[inline(always)]
+    fn apply(&self, x: Vector) -> Vector {
+        F::value(x)
+    }
+}
+
+/// An [`ElementFunction`]'s derivative, as a [`Lanewise`] operation.
+struct Derivative<F>(PhantomData<F>);
+
+impl<F: ElementFunction> Lanewise for Derivative<F> {
+    #[inline(always)]
+    fn apply(&self, x: Vector) -> Vector {
+        F::derivative(x)
+    }
 }
 
 /// Applies `f` to every element of `values`, a vector at a time.
@@ -98,100 +101,39 @@ fn scale_by(outputs: &[f32], grads: &mut [f32], f: impl Lanewise) {
     }
 }
 
-/// `e^x` on every lane (±inf and NaN handled).
-#[inline(always)]
-pub(crate) fn exp(x: Vector) -> Vector {
-    if HAS_SIMD {
-        x.exp()
-    } else {
-        map_lanes(x, libm::expf)
-    }
-}
-
-/// `tanh(x)` on every lane.
-#[inline(always)]
-pub(crate) fn tanh(x: Vector) -> Vector {
-    if HAS_SIMD {
-        x.tanh()
-    } else {
-        map_lanes(x, libm::tanhf)
-    }
-}
-
-/// The logistic function on every lane, from `e = e^-|x|` (which never overflows):
-/// `1 / (1 + e)` for `x ≥ 0` and `e / (1 + e)` for `x < 0`. So results down to the
-/// subnormals stay accurate, and no lane produces NaN for a finite input.
-#[inline(always)]
-pub(crate) fn sigmoid(x: Vector) -> Vector {
-    let e = exp(-x.abs());
-    let r = Vector::ONE / (Vector::ONE + e);
-    x.simd_lt(Vector::ZERO).select(e * r, r)
-}
-
-/// `max(x, 0)` with NaN kept (NaN compares false, so `x < 0` selects 0 only for real negatives).
-#[inline(always)]
-pub(crate) fn relu(x: Vector) -> Vector {
-    x.simd_lt(Vector::ZERO).select(Vector::ZERO, x)
-}
-
-/// `x` for `x > 0`, else `slope · x` (NaN kept).
-#[inline(always)]
-pub(crate) fn leaky_relu(x: Vector, slope: f32) -> Vector {
-    x.simd_lt(Vector::ZERO).select(x * Vector::splat(slope), x)
-}
-
-/// ReLU in place over a slice.
+/// `F`'s value in place over a slice.
 #[cfg_attr(target_arch = "x86_64", inline(always))] // see `levels.rs`: into the x86 entry points
-pub(crate) fn relu_slice(values: &mut [f32]) {
-    map_in_place(values, Relu);
+pub(crate) fn apply_function<F: ElementFunction>(values: &mut [f32]) {
+    map_in_place(values, Value::<F>(PhantomData));
 }
 
-/// LeakyReLU in place over a slice.
+/// `F`'s derivative at each value into `derivatives`, then `F`'s value in place over `values`
+/// (the derivative of an activation that stores it during the forward pass).
 #[cfg_attr(target_arch = "x86_64", inline(always))] // see `levels.rs`: into the x86 entry points
-pub(crate) fn leaky_relu_slice(values: &mut [f32], slope: f32) {
-    map_in_place(values, LeakyRelu(slope));
+pub(crate) fn apply_function_and_derivative<F: ElementFunction>(values: &mut [f32], derivatives: &mut [f32]) {
+    let derivatives = &mut derivatives[..values.len()];
+    derivatives.copy_from_slice(values);
+    map_in_place(derivatives, Derivative::<F>(PhantomData));
+    map_in_place(values, Value::<F>(PhantomData));
 }
 
-/// The logistic function in place over a slice.
+/// Multiplies every `grads[i]` by `F`'s derivative at `arguments[i]` (the chain rule through
+/// an activation, `arguments` being its inputs or outputs as `F` agrees).
 #[cfg_attr(target_arch = "x86_64", inline(always))] // see `levels.rs`: into the x86 entry points
-pub(crate) fn sigmoid_slice(values: &mut [f32]) {
-    map_in_place(values, Sigmoid);
+pub(crate) fn scale_by_derivative<F: ElementFunction>(arguments: &[f32], grads: &mut [f32]) {
+    scale_by(arguments, grads, Derivative::<F>(PhantomData));
 }
 
-/// `tanh` in place over a slice.
+/// Multiplies every `grads[i]` by `factors[i]`.
 #[cfg_attr(target_arch = "x86_64", inline(always))] // see `levels.rs`: into the x86 entry points
-pub(crate) fn tanh_slice(values: &mut [f32]) {
-    map_in_place(values, Tanh);
+pub(crate) fn multiply(factors: &[f32], grads: &mut [f32]) {
+    scale_by(factors, grads, Identity);
 }
 
 /// `e^x` in place over a slice.
 #[cfg_attr(target_arch = "x86_64", inline(always))] // see `levels.rs`: into the x86 entry points
 pub(crate) fn exp_slice(values: &mut [f32]) {
     map_in_place(values, Exp);
-}
-
-/// ReLU backward from the outputs: `grad *= (y > 0 ? 1 : 0)`.
-#[cfg_attr(target_arch = "x86_64", inline(always))] // see `levels.rs`: into the x86 entry points
-pub(crate) fn relu_backward(outputs: &[f32], grads: &mut [f32]) {
-    scale_by(outputs, grads, ReluDerivative);
-}
-
-/// LeakyReLU backward from the outputs: `grad *= (y > 0 ? 1 : slope)`.
-#[cfg_attr(target_arch = "x86_64", inline(always))] // see `levels.rs`: into the x86 entry points
-pub(crate) fn leaky_relu_backward(outputs: &[f32], grads: &mut [f32], slope: f32) {
-    scale_by(outputs, grads, LeakyReluDerivative(slope));
-}
-
-/// Sigmoid backward from the outputs: `grad *= y·(1 - y)`.
-#[cfg_attr(target_arch = "x86_64", inline(always))] // see `levels.rs`: into the x86 entry points
-pub(crate) fn sigmoid_backward(outputs: &[f32], grads: &mut [f32]) {
-    scale_by(outputs, grads, SigmoidDerivative);
-}
-
-/// Tanh backward from the outputs: `grad *= 1 - y²`.
-#[cfg_attr(target_arch = "x86_64", inline(always))] // see `levels.rs`: into the x86 entry points
-pub(crate) fn tanh_backward(outputs: &[f32], grads: &mut [f32]) {
-    scale_by(outputs, grads, TanhDerivative);
 }
 
 /// Largest value of a slice (`-inf` for an empty one; NaN if any value is NaN).
@@ -229,13 +171,13 @@ pub(crate) fn log_sum_exp(row: &[f32]) -> f32 {
     let mut chunks = row.chunks_exact(LANES);
     let mut total = Vector::ZERO;
     for chunk in &mut chunks {
-        total += exp(load(chunk) - shift);
+        total += Lanes::exp(load(chunk) - shift);
     }
     let tail = chunks.remainder();
     if !tail.is_empty() {
         let mut padded = [f32::NEG_INFINITY; LANES];
         padded[..tail.len()].copy_from_slice(tail);
-        total += exp(Vector::from(padded) - shift);
+        total += Lanes::exp(Vector::from(padded) - shift);
     }
     m + libm::logf(total.reduce_add())
 }

@@ -210,7 +210,7 @@ pub fn set_simd_level(level: SimdLevel) -> Result<(), UnsupportedSimdLevel> {
 /// Calls `$function` of the kernels compiled for the level in use: the portable level's
 /// module `$module`, or on x86-64 an AVX2 or AVX-512 entry point.
 macro_rules! dispatch {
-    ($module:ident :: $function:ident ( $($arg:expr),* $(,)? )) => {{
+    ($module:ident :: $function:ident $(::<$($generic:ty),+>)? ( $($arg:expr),* $(,)? )) => {{
         #[cfg(target_arch = "x86_64")]
         {
             match $crate::kernels::levels::simd_level() {
@@ -218,21 +218,21 @@ macro_rules! dispatch {
                 // found its instructions on this CPU, which is all the entry point needs.
                 #[allow(unsafe_code)]
                 $crate::kernels::levels::SimdLevel::Avx512 => unsafe {
-                    $crate::kernels::avx512::entry::$function($($arg),*)
+                    $crate::kernels::avx512::entry::$function$(::<$($generic),+>)?($($arg),*)
                 },
                 // SAFETY: as above, for AVX2 and FMA.
                 #[allow(unsafe_code)]
                 $crate::kernels::levels::SimdLevel::Avx2 => unsafe {
-                    $crate::kernels::avx2::entry::$function($($arg),*)
+                    $crate::kernels::avx2::entry::$function$(::<$($generic),+>)?($($arg),*)
                 },
                 $crate::kernels::levels::SimdLevel::Baseline => {
-                    $crate::kernels::portable::$module::$function($($arg),*)
+                    $crate::kernels::portable::$module::$function$(::<$($generic),+>)?($($arg),*)
                 }
             }
         }
         #[cfg(not(target_arch = "x86_64"))]
         {
-            $crate::kernels::portable::$module::$function($($arg),*)
+            $crate::kernels::portable::$module::$function$(::<$($generic),+>)?($($arg),*)
         }
     }};
 }
@@ -309,17 +309,31 @@ macro_rules! x86_entry_points {
                 super::update::run_update(rule, params, grads, states)
             }
 
+            /// See `elementwise.rs`.
+            #[target_feature(enable = $features)]
+            pub(crate) fn apply_function<F: crate::kernels::ElementFunction>(values: &mut [f32]) {
+                super::elementwise::apply_function::<F>(values)
+            }
+
+            /// See `elementwise.rs`.
+            #[target_feature(enable = $features)]
+            pub(crate) fn apply_function_and_derivative<F: crate::kernels::ElementFunction>(
+                values: &mut [f32],
+                derivatives: &mut [f32],
+            ) {
+                super::elementwise::apply_function_and_derivative::<F>(values, derivatives)
+            }
+
+            /// See `elementwise.rs`.
+            #[target_feature(enable = $features)]
+            pub(crate) fn scale_by_derivative<F: crate::kernels::ElementFunction>(arguments: &[f32], grads: &mut [f32]) {
+                super::elementwise::scale_by_derivative::<F>(arguments, grads)
+            }
+
             crate::kernels::levels::entry_fns! {
                 $features, elementwise;
-                relu_slice(values: &mut [f32]);
-                leaky_relu_slice(values: &mut [f32], slope: f32);
-                sigmoid_slice(values: &mut [f32]);
-                tanh_slice(values: &mut [f32]);
                 exp_slice(values: &mut [f32]);
-                relu_backward(outputs: &[f32], grads: &mut [f32]);
-                leaky_relu_backward(outputs: &[f32], grads: &mut [f32], slope: f32);
-                sigmoid_backward(outputs: &[f32], grads: &mut [f32]);
-                tanh_backward(outputs: &[f32], grads: &mut [f32]);
+                multiply(factors: &[f32], grads: &mut [f32]);
                 max(values: &[f32]) -> f32;
                 log_sum_exp(row: &[f32]) -> f32;
                 softmax_in_place(row: &mut [f32]) -> f32;

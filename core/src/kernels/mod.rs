@@ -34,7 +34,7 @@ mod portable;
 
 use levels::dispatch;
 
-pub use lanes::{ElementUpdate, Lanes};
+pub use lanes::{ElementFunction, ElementUpdate, Lanes};
 #[cfg(feature = "alloc")]
 pub(crate) use layout::{floats_to_line, LINE_FLOATS};
 pub use layout::{forward_scratch_len, gemm_scratch_len, product_scratch_len, MatRef};
@@ -106,50 +106,31 @@ pub fn sum(x: &[f32]) -> f32 {
     dispatch!(vector::sum(x))
 }
 
-/// ReLU in place over a slice.
-pub fn relu_slice(values: &mut [f32]) {
-    dispatch!(elementwise::relu_slice(values))
+/// `F`'s value in place over a slice, on the vectors of the level in use (see
+/// [`ElementFunction`]).
+pub fn apply_function<F: ElementFunction>(values: &mut [f32]) {
+    dispatch!(elementwise::apply_function::<F>(values))
 }
 
-/// LeakyReLU (`slope · x` below zero) in place over a slice.
-pub fn leaky_relu_slice(values: &mut [f32], slope: f32) {
-    dispatch!(elementwise::leaky_relu_slice(values, slope))
+/// `F`'s derivative at each value into `derivatives[..values.len()]`, then `F`'s value in
+/// place over `values`. Panics if `derivatives` is shorter than `values`.
+pub fn apply_function_and_derivative<F: ElementFunction>(values: &mut [f32], derivatives: &mut [f32]) {
+    dispatch!(elementwise::apply_function_and_derivative::<F>(values, derivatives))
 }
 
-/// The logistic function in place over a slice (accurate down to the subnormals, never NaN
-/// for a finite input).
-pub fn sigmoid_slice(values: &mut [f32]) {
-    dispatch!(elementwise::sigmoid_slice(values))
+/// Multiplies every `grads[i]` by `F`'s derivative at `arguments[i]`, over the common length.
+pub fn scale_by_derivative<F: ElementFunction>(arguments: &[f32], grads: &mut [f32]) {
+    dispatch!(elementwise::scale_by_derivative::<F>(arguments, grads))
 }
 
-/// `tanh` in place over a slice.
-pub fn tanh_slice(values: &mut [f32]) {
-    dispatch!(elementwise::tanh_slice(values))
+/// Multiplies every `grads[i]` by `factors[i]`, over the common length.
+pub fn multiply(factors: &[f32], grads: &mut [f32]) {
+    dispatch!(elementwise::multiply(factors, grads))
 }
 
 /// `e^x` in place over a slice.
 pub fn exp_slice(values: &mut [f32]) {
     dispatch!(elementwise::exp_slice(values))
-}
-
-/// ReLU backward from the outputs: `grad *= (y > 0 ? 1 : 0)`.
-pub fn relu_backward(outputs: &[f32], grads: &mut [f32]) {
-    dispatch!(elementwise::relu_backward(outputs, grads))
-}
-
-/// LeakyReLU backward from the outputs: `grad *= (y > 0 ? 1 : slope)`.
-pub fn leaky_relu_backward(outputs: &[f32], grads: &mut [f32], slope: f32) {
-    dispatch!(elementwise::leaky_relu_backward(outputs, grads, slope))
-}
-
-/// Sigmoid backward from the outputs: `grad *= y·(1 - y)`.
-pub fn sigmoid_backward(outputs: &[f32], grads: &mut [f32]) {
-    dispatch!(elementwise::sigmoid_backward(outputs, grads))
-}
-
-/// Tanh backward from the outputs: `grad *= 1 - y²`.
-pub fn tanh_backward(outputs: &[f32], grads: &mut [f32]) {
-    dispatch!(elementwise::tanh_backward(outputs, grads))
 }
 
 /// Largest value of a slice (`-inf` for an empty one; NaN if any value is NaN).

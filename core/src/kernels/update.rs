@@ -1,45 +1,8 @@
 //! Runs an element-wise update rule ([`ElementUpdate`]) over flat buffers on this level's
 //! vectors and the scalar tail; compiled once per instruction-set level, like `gemm.rs`.
 
-use super::simd::{load, map_lanes, store, Vector, HAS_SIMD, LANES};
-use crate::kernels::lanes::{ElementUpdate, Lanes};
-
-impl Lanes for Vector {
-    #[inline(always)]
-    fn splat(value: f32) -> Self {
-        Vector::splat(value)
-    }
-    #[inline(always)]
-    fn sqrt(self) -> Self {
-        // Without SIMD, `wide` takes square roots in software; libm's `sqrtf` becomes the
-        // FPU's square-root instruction where there is one (Cortex-M4F: vsqrt.f32).
-        if HAS_SIMD {
-            Vector::sqrt(self)
-        } else {
-            map_lanes(self, libm::sqrtf)
-        }
-    }
-    #[inline(always)]
-    fn max(self, other: Self) -> Self {
-        Vector::max(self, other)
-    }
-    #[inline(always)]
-    fn min(self, other: Self) -> Self {
-        Vector::min(self, other)
-    }
-    #[inline(always)]
-    fn mul_add(self, a: Self, b: Self) -> Self {
-        Vector::mul_add(self, a, b)
-    }
-    #[inline(always)]
-    fn flush_subnormal(self) -> Self {
-        if HAS_SIMD {
-            self.abs().simd_lt(Vector::splat(f32::MIN_POSITIVE)).select(Vector::ZERO, self)
-        } else {
-            self
-        }
-    }
-}
+use super::simd::{load, store, Vector, LANES};
+use crate::kernels::lanes::ElementUpdate;
 
 /// Runs `rule` over every parameter. `states` are `S` buffers of `params.len()` values each
 /// (checked by the caller).

@@ -10,7 +10,7 @@ mod spec;
 
 #[cfg(feature = "custom-activations")]
 pub use activation::CustomActivation;
-pub use activation::{sigmoid, Activation, LEAKY_RELU_SLOPE};
+pub use activation::{sigmoid, Activation, DerivativeSource, LEAKY_RELU_SLOPE};
 pub use loss::{Loss, Target};
 pub use metrics::{accuracy, argmax, binary_accuracy};
 pub use network::Batch;

@@ -142,7 +142,7 @@ impl<'a> Spec<'a> {
         activations: &mut [f32],
         packing: &mut [f32],
     ) {
-        // Each layer's slot: its outputs, then (custom activations) its stored derivatives.
+        // Each layer's slot: its outputs, then the inputs or derivatives its activation keeps.
         let mut filled = 0;
         let mut input_start = None; // None: the layer reads the batch's input
         for (offset, layer) in self.layer_offsets() {
@@ -179,8 +179,8 @@ impl<'a> Spec<'a> {
             let slot_start = slot_end - batch * layer.slot_len_per_sample();
             let param_start = param_end - layer.param_len();
             let out_len = batch * layer.outputs;
-            // What f' is computed from: the outputs, or the derivatives a custom activation stored.
-            let derivative_source = if layer.activation.stores_derivative() {
+            // What f' is computed from: the outputs, or the inputs or derivatives kept after them.
+            let derivative_source = if layer.activation.derivative_source().keeps_extra() {
                 &activations[slot_start + out_len..slot_start + 2 * out_len]
             } else {
                 &activations[slot_start..slot_start + out_len]

@@ -32,10 +32,10 @@ impl LayerSpec {
         self.weight_len() + self.outputs
     }
 
-    /// Workspace values per sample for this layer's activations: its outputs, then (custom
-    /// activations only) the derivatives stored for the backward pass.
+    /// Workspace values per sample for this layer's activations: its outputs, then, for an
+    /// activation whose [`crate::DerivativeSource`] keeps one, its inputs or derivatives.
     pub const fn slot_len_per_sample(&self) -> usize {
-        if self.activation.stores_derivative() {
+        if self.activation.derivative_source().keeps_extra() {
             2 * self.outputs
         } else {
             self.outputs
