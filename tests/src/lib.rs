@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use embergrad::nn::TargetKind;
 use embergrad::{Activation, LayerSpec, Loss};
 
 /// The repository's root folder.
@@ -132,29 +133,72 @@ pub fn forward_f64(layers: &[LayerSpec], params: &[f64], input: &[f64], batch: u
     x
 }
 
+/// The target values of a value loss (panics for class targets: a test's own mistake).
+fn values(target: &RefTarget) -> &[f64] {
+    match target {
+        RefTarget::Values(t) => t,
+        RefTarget::Classes(_) => panic!("this loss needs value targets"),
+    }
+}
+
+/// The labels of a class loss (panics for value targets: a test's own mistake).
+fn classes(target: &RefTarget) -> &[usize] {
+    match target {
+        RefTarget::Classes(labels) => labels,
+        RefTarget::Values(_) => panic!("this loss needs class targets"),
+    }
+}
+
+/// Per element `(term, d term / d y)` of the element-wise losses, `None` for the others.
+fn element_term_f64(loss: Loss, y: f64, t: f64) -> Option<(f64, f64)> {
+    let d = y - t;
+    Some(match loss {
+        Loss::Mse => (d * d, 2.0 * d),
+        Loss::L1 => (d.abs(), if d == 0.0 { 0.0 } else { d.signum() }),
+        Loss::Huber { delta } => {
+            let delta = f64::from(delta);
+            if d.abs() <= delta {
+                (0.5 * d * d, d)
+            } else {
+                (delta * (d.abs() - 0.5 * delta), delta * d.signum())
+            }
+        }
+        Loss::BceWithLogits => {
+            (-(t * log_sigmoid(y) + (1.0 - t) * log_sigmoid(-y)), activation_f64(Activation::Sigmoid, y) - t)
+        }
+        Loss::SoftmaxCrossEntropy | Loss::LabelSmoothingCrossEntropy { .. } => return None,
+    })
+}
+
+/// The label smoothing of a class loss.
+fn smoothing_f64(loss: Loss) -> f64 {
+    match loss {
+        Loss::LabelSmoothingCrossEntropy { smoothing } => f64::from(smoothing),
+        _ => 0.0,
+    }
+}
+
 /// Mean loss in f64 with PyTorch's definitions.
 pub fn loss_f64(loss: Loss, output: &[f64], outputs: usize, target: &RefTarget) -> f64 {
-    match (loss, target) {
-        (Loss::Mse, RefTarget::Values(t)) => {
-            output.iter().zip(t).map(|(y, t)| (y - t).powi(2)).sum::<f64>() / output.len() as f64
+    if let RefTarget::Values(t) = target {
+        if element_term_f64(loss, 0.0, 0.0).is_some() {
+            let total: f64 = output.iter().zip(t).map(|(&y, &t)| element_term_f64(loss, y, t).unwrap().0).sum();
+            return total / output.len() as f64;
         }
-        (Loss::BceWithLogits, RefTarget::Values(t)) => {
-            output.iter().zip(t).map(|(&z, &t)| -(t * log_sigmoid(z) + (1.0 - t) * log_sigmoid(-z))).sum::<f64>()
-                / output.len() as f64
-        }
-        (Loss::SoftmaxCrossEntropy, RefTarget::Classes(labels)) => {
-            output
-                .chunks(outputs)
-                .zip(labels)
-                .map(|(row, &l)| {
-                    let sum: f64 = row.iter().map(|z| z.exp()).sum();
-                    sum.ln() - row[l]
-                })
-                .sum::<f64>()
-                / labels.len() as f64
-        }
-        _ => panic!("loss and target kind do not match"),
     }
+    let labels = classes(target);
+    let eps = smoothing_f64(loss);
+    output
+        .chunks(outputs)
+        .zip(labels)
+        .map(|(row, &l)| {
+            let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let lse = max + row.iter().map(|z| (z - max).exp()).sum::<f64>().ln();
+            let mean_z = row.iter().sum::<f64>() / outputs as f64;
+            (1.0 - eps) * (lse - row[l]) + eps * (lse - mean_z)
+        })
+        .sum::<f64>()
+        / labels.len() as f64
 }
 
 /// `ln σ(z) = -ln(1 + e^-z)`, written so that neither branch overflows or takes ln(0).
@@ -231,29 +275,29 @@ pub fn activation_derivative_f64(activation: Activation, z: f64) -> f64 {
     }
 }
 
-/// dLoss/dOutput in f64 for the mean losses of [`loss_f64`] (for softmax cross-entropy and
-/// BCE with logits, the output is the logits).
+/// dLoss/dOutput in f64 for the mean losses of [`loss_f64`] (for the softmax cross-entropies
+/// and BCE with logits, the output is the logits).
 pub fn loss_gradient_f64(loss: Loss, output: &[f64], outputs: usize, target: &RefTarget) -> Vec<f64> {
     let n = output.len() as f64;
-    match (loss, target) {
-        (Loss::Mse, RefTarget::Values(t)) => output.iter().zip(t).map(|(y, t)| 2.0 * (y - t) / n).collect(),
-        (Loss::BceWithLogits, RefTarget::Values(t)) => {
-            output.iter().zip(t).map(|(&z, &t)| (activation_f64(Activation::Sigmoid, z) - t) / n).collect()
-        }
-        (Loss::SoftmaxCrossEntropy, RefTarget::Classes(labels)) => output
-            .chunks(outputs)
-            .zip(labels)
-            .flat_map(|(row, &label)| {
-                let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                let sum: f64 = row.iter().map(|z| (z - max).exp()).sum();
-                let batch = labels.len() as f64;
-                row.iter()
-                    .enumerate()
-                    .map(move |(j, z)| ((z - max).exp() / sum - f64::from(u8::from(j == label))) / batch)
-            })
-            .collect(),
-        _ => panic!("loss and target kind do not match"),
+    if element_term_f64(loss, 0.0, 0.0).is_some() {
+        let t = values(target);
+        return output.iter().zip(t).map(|(&y, &t)| element_term_f64(loss, y, t).unwrap().1 / n).collect();
     }
+    let labels = classes(target);
+    let eps = smoothing_f64(loss);
+    let batch = labels.len() as f64;
+    output
+        .chunks(outputs)
+        .zip(labels)
+        .flat_map(|(row, &label)| {
+            let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let sum: f64 = row.iter().map(|z| (z - max).exp()).sum();
+            row.iter().enumerate().map(move |(j, z)| {
+                let q = (1.0 - eps) * f64::from(u8::from(j == label)) + eps / outputs as f64;
+                ((z - max).exp() / sum - q) / batch
+            })
+        })
+        .collect()
 }
 
 /// What [`backprop_f64`] computes.
@@ -375,9 +419,26 @@ pub struct MlpCase {
     pub grad_input: Vec<f64>,
 }
 
-/// Every case of the PyTorch gradient fixture.
+/// Every case of the PyTorch gradient fixture `mlp_grads.json`.
 pub fn mlp_cases() -> Vec<MlpCase> {
-    let fixture = pytorch_fixture("mlp_grads.json");
+    mlp_cases_from("mlp_grads.json")
+}
+
+/// The loss a fixture names: a [`Loss::name`], or one with its hyper-parameter appended
+/// (`huber_delta0.5`, `softmax_ce_label_smoothing0.1`).
+pub fn fixture_loss(name: &str) -> Loss {
+    if let Some(delta) = name.strip_prefix("huber_delta") {
+        return Loss::Huber { delta: delta.parse().expect("delta") };
+    }
+    if let Some(smoothing) = name.strip_prefix("softmax_ce_label_smoothing") {
+        return Loss::LabelSmoothingCrossEntropy { smoothing: smoothing.parse().expect("smoothing") };
+    }
+    Loss::from_name(name).unwrap_or_else(|| panic!("unknown loss `{name}`"))
+}
+
+/// Every case of a fixture in the format of `mlp_grads.json` (`family_grads.json` too).
+pub fn mlp_cases_from(file: &str) -> Vec<MlpCase> {
+    let fixture = pytorch_fixture(file);
     let cases = fixture["cases"].as_array().expect("cases");
     cases
         .iter()
@@ -389,7 +450,7 @@ pub fn mlp_cases() -> Vec<MlpCase> {
                 .zip(case["activations"].as_array().unwrap())
                 .map(|(w, a)| LayerSpec::new(w[0], w[1], Activation::from_name(a.as_str().unwrap()).unwrap()))
                 .collect();
-            let loss = Loss::from_name(case["loss"].as_str().unwrap()).expect("known loss");
+            let loss = fixture_loss(case["loss"].as_str().unwrap());
             let interleave = |weights: &str, biases: &str| -> Vec<f64> {
                 case[weights]
                     .as_array()
@@ -399,7 +460,7 @@ pub fn mlp_cases() -> Vec<MlpCase> {
                     .flat_map(|(w, b)| flatten(w).into_iter().chain(flatten(b)))
                     .collect()
             };
-            let (target_values, target_classes) = if loss == Loss::SoftmaxCrossEntropy {
+            let (target_values, target_classes) = if loss.target_kind() == TargetKind::Classes {
                 (Vec::new(), case["target"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect())
             } else {
                 (flatten(&case["target"]), Vec::new())

@@ -174,7 +174,8 @@ proptest! {
         lr in prop_oneof![Just(f32::NAN), Just(-1.0f32), 0.0f32..1.0],
         bytes in prop::collection::vec(any::<u8>(), 0..64),
     ) {
-        use embergrad::graph::{tape_loss, Huber, Node};
+        use embergrad::graph::{tape_loss, Node};
+        use embergrad::nn::Huber;
         use embergrad::optim::{clip_grad_norm, clip_grad_value, Adam, Optimizer, RmsProp, Sgd};
         let layers: Vec<LayerSpec> = widths.windows(2).map(|w| LayerSpec::new(w[0], w[1], Activation::Tanh)).collect();
         let spec = Spec::new(&layers);

@@ -3,8 +3,9 @@
 //! evaluation, custom losses that train, and errors.
 
 use embergrad::graph::{
-    build_network, gradcheck_network, gradcheck_tape, tape_loss, Huber, Node, SampleLoss, SliceStore, Tape, VecTape,
+    build_network, gradcheck_network, gradcheck_tape, tape_loss, Node, SampleLoss, SampleNodes, SliceStore, Tape, VecTape,
 };
+use embergrad::nn::Huber;
 use embergrad::{Activation, Batch, Error, Init, LayerSpec, Loss, Mlp, Rng, Spec, Target};
 use embergrad_tests::{mlp_cases, rel_err};
 use proptest::prelude::*;
@@ -313,7 +314,7 @@ fn batched_custom_loss_matches_per_sample_f64() {
             for i in 0..width {
                 tape.input(f64::from(target[s * width + i])).unwrap();
             }
-            let node = huber.build(&mut tape, width).unwrap();
+            let node = huber.build(&mut tape, SampleNodes::consecutive(width)).unwrap();
             tape.backward(node).unwrap();
             total += tape.value(node).unwrap();
             for i in 0..width {

@@ -1,8 +1,9 @@
-//! Reproduces `tests/fixtures/pytorch/mlp_grads.json`: outputs, loss and every gradient that
-//! PyTorch computed, from the same weights and data, in f32.
+//! Reproduces `tests/fixtures/pytorch/mlp_grads.json` and `family_grads.json`: outputs, loss
+//! and every gradient that PyTorch computed, from the same weights and data, in f32.
 
-use embergrad::{Batch, Loss, Spec, Target};
-use embergrad_tests::{mlp_cases, rel_err};
+use embergrad::nn::TargetKind;
+use embergrad::{Activation, Batch, Loss, Spec, Target};
+use embergrad_tests::{mlp_cases, mlp_cases_from, rel_err, MlpCase};
 
 /// Worst relative error allowed against PyTorch's float64 values.
 const TOLERANCE: f64 = 1e-4;
@@ -30,14 +31,37 @@ fn to_f32(values: &[f64]) -> Vec<f32> {
 fn every_case_matches_pytorch() {
     let cases = mlp_cases();
     assert!(cases.len() >= 30, "fixture has {} cases", cases.len());
+    check_cases(&cases);
+}
+
+/// The newer activations (GELU, GELU-tanh, SiLU, ELU, softplus, Mish) and losses (Huber with
+/// two deltas, L1, label smoothing); every built-in member appears in one fixture or the other.
+#[test]
+fn every_family_case_matches_pytorch() {
+    let cases = mlp_cases_from("family_grads.json");
+    assert_eq!(cases.len(), 36, "family fixture");
+    let mut all = mlp_cases();
+    all.extend(cases.iter().cloned());
+    for activation in Activation::ALL {
+        let used = all.iter().any(|c| c.layers.iter().any(|l| l.activation == activation));
+        assert!(used, "no PyTorch case uses {}", activation.name());
+    }
+    for loss in Loss::ALL {
+        let used = all.iter().any(|c| c.loss.name() == loss.name());
+        assert!(used, "no PyTorch case uses {}", loss.name());
+    }
+    check_cases(&cases);
+}
+
+fn check_cases(cases: &[MlpCase]) {
     let mut overall_worst = 0.0f64;
-    for case in &cases {
+    for case in cases {
         let (name, batch, loss) = (&case.name, case.batch, case.loss);
         let spec = Spec::new(&case.layers);
         let params = to_f32(&case.params);
         let input = to_f32(&case.input);
         let values = to_f32(&case.target_values);
-        let target = if loss == Loss::SoftmaxCrossEntropy {
+        let target = if loss.target_kind() == TargetKind::Classes {
             Target::Classes(&case.target_classes)
         } else {
             Target::Values(&values)

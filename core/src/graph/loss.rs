@@ -11,43 +11,49 @@ use crate::nn::Target;
 
 /// A loss defined per sample as a scalar expression on a tape.
 ///
-/// `build` receives a tape whose first `width` nodes are the sample's outputs and whose next
-/// `width` nodes are its targets (one-hot for class targets), and returns the node of the
-/// sample's loss. It is generic over the number type, so the same expression runs in `f64`
-/// (for checking), `f32`, and `f32x8` (eight samples per pass).
+/// `build` receives a tape that holds the sample's `width` outputs and `width` targets (one-hot
+/// for class targets), found through [`SampleNodes`], and returns the node of the sample's
+/// loss. It is generic over the number type, so the same expression runs in `f64` (for
+/// checking), `f32`, and `f32x8` (eight samples per pass). The built-in losses
+/// ([`crate::nn::Huber`], [`crate::nn::Mse`], ...) are `SampleLoss`es too.
 pub trait SampleLoss {
     /// Appends the loss expression of one sample and returns its node.
-    fn build<T: Scalar, S: NodeStore<T>>(&self, tape: &mut Tape<T, S>, width: usize) -> Result<NodeId>;
+    fn build<T: Scalar, S: NodeStore<T>>(&self, tape: &mut Tape<T, S>, sample: SampleNodes) -> Result<NodeId>;
 }
 
-/// The Huber loss (`torch.nn.functional.huber_loss`, mean over the outputs):
-/// `½d²` where `|d| ≤ δ`, else `δ(|d| - ½δ)`, with `d = output - target`.
-///
-/// Written without branches as `½m² + δ(|d| - m)` with `m = min(|d|, δ)`.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Huber {
-    /// The threshold δ between the quadratic and the linear part (PyTorch's default: 1).
-    pub delta: f64,
+/// Where one sample's outputs and targets are on a tape: `width` of each, every one the last
+/// node of a block of `stride` nodes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SampleNodes {
+    /// Outputs (and targets) per sample.
+    pub width: usize,
+    outputs: (usize, usize),
+    targets: (usize, usize),
 }
 
-impl SampleLoss for Huber {
-    fn build<T: Scalar, S: NodeStore<T>>(&self, tape: &mut Tape<T, S>, width: usize) -> Result<NodeId> {
-        let delta = tape.constant(T::from_f64(self.delta))?;
-        let half = tape.constant(T::from_f64(0.5))?;
-        let mut total = tape.constant(T::zero())?;
-        for i in 0..width {
-            let d = tape.sub(tape.node(i)?, tape.node(width + i)?)?;
-            let abs = tape.abs(d)?;
-            let m = tape.min(abs, delta)?;
-            let m2 = tape.mul(m, m)?;
-            let quadratic = tape.mul(half, m2)?;
-            let excess = tape.sub(abs, m)?;
-            let linear = tape.mul(delta, excess)?;
-            let term = tape.add(quadratic, linear)?;
-            total = tape.add(total, term)?;
-        }
-        let count = tape.constant(T::from_f64(width as f64))?;
-        tape.div(total, count)
+impl SampleNodes {
+    /// Outputs at nodes `0..width` and targets at `width..2·width`, as [`tape_loss`] lays
+    /// them out.
+    pub const fn consecutive(width: usize) -> Self {
+        SampleNodes { width, outputs: (0, 1), targets: (width, 1) }
+    }
+
+    /// Outputs from node `output_start` at `output_stride`, targets from `target_start` at
+    /// `target_stride` (each the last node of its block).
+    pub const fn strided(width: usize, output_start: usize, output_stride: usize, target_start: usize, target_stride: usize) -> Self {
+        SampleNodes { width, outputs: (output_start, output_stride), targets: (target_start, target_stride) }
+    }
+
+    /// The node of output `i`.
+    pub fn output<T: Scalar, S: NodeStore<T>>(&self, tape: &Tape<T, S>, i: usize) -> Result<NodeId> {
+        let (start, stride) = self.outputs;
+        tape.node(start + i * stride + stride - 1)
+    }
+
+    /// The node of target `i`.
+    pub fn target<T: Scalar, S: NodeStore<T>>(&self, tape: &Tape<T, S>, i: usize) -> Result<NodeId> {
+        let (start, stride) = self.targets;
+        tape.node(start + i * stride + stride - 1)
     }
 }
 
@@ -82,16 +88,7 @@ where
 /// `f32x8` lanes. Errors: lengths, labels out of range, a tape too small for the expression
 /// ([`Error::TapeFull`]), and a non-finite loss.
 ///
-/// ```
-/// use embergrad::graph::{tape_loss, Huber, Node};
-/// use embergrad::Target;
-/// let mut slots = [Node::<embergrad::graph::f32x8>::EMPTY; 64];
-/// let output = [0.5, 3.0];
-/// let mut grad = [0.0; 2];
-/// let loss = tape_loss(&Huber { delta: 1.0 }, &mut slots, &output, 2, 1, Target::Values(&[0.0, 0.0]), Some(&mut grad)).unwrap();
-/// assert!((loss - (0.125 + 2.5) / 2.0).abs() < 1e-6);
-/// assert_eq!(grad, [0.25, 0.5]); // d/dy of the mean: 0.5/2 and 1/2
-/// ```
+/// See [`crate::nn::Huber`] for an example.
 #[allow(clippy::too_many_arguments)] // mirrors Loss::evaluate, plus the tape's storage
 pub fn tape_loss<L: SampleLoss>(
     loss: &L,
@@ -123,7 +120,7 @@ pub fn tape_loss<L: SampleLoss>(
     for _ in 0..2 * width {
         tape.input(f32x8::ZERO)?;
     }
-    let loss_node = loss.build(&mut tape, width)?;
+    let loss_node = loss.build(&mut tape, SampleNodes::consecutive(width))?;
     let inv_batch = 1.0 / batch as f32;
     let mut total = 0.0f32;
     for first in (0..batch).step_by(LANES) {

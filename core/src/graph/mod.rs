@@ -17,7 +17,7 @@ pub use gradcheck::gradcheck_tape;
 pub use gradcheck::{gradcheck_network, TensorError};
 #[cfg(feature = "custom-activations")]
 pub use loss::eval_activation;
-pub use loss::{tape_loss, Huber, SampleLoss};
+pub use loss::{tape_loss, SampleLoss, SampleNodes};
 pub use network::{build_network, NetworkNodes};
 pub use scalar::Scalar;
 #[cfg(feature = "alloc")]

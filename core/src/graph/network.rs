@@ -2,6 +2,7 @@
 //! independent oracle the dense path's gradients are checked against.
 
 use crate::error::{check_len, Result};
+use crate::graph::loss::SampleNodes;
 use crate::graph::scalar::Scalar;
 use crate::graph::tape::{NodeId, NodeStore, Tape};
 use crate::nn::{Batch, Loss, Spec, Target};
@@ -72,9 +73,7 @@ pub fn build_network<T: Scalar, S: NodeStore<T>>(
         previous = Values { start: outputs_start, stride: (tape.len() - outputs_start) / values.max(1) };
         offset += layer.param_len();
     }
-    let width = spec.outputs();
-    let output = |tape: &Tape<T, S>, sample: usize, k: usize| previous.node(tape, sample * width + k);
-    let loss_node = mean_loss(tape, loss, batch, width, output)?;
+    let loss_node = mean_loss(tape, loss, batch, spec.outputs(), previous)?;
     Ok(NetworkNodes { param_len: params.len(), input_len: batch.input.len(), loss: loss_node })
 }
 
@@ -94,75 +93,33 @@ impl Values {
     }
 }
 
-/// Appends the mean loss of the outputs (found through `output(tape, sample, k)`).
+/// Appends the mean over the batch of `loss`'s per-sample expression ([`Loss::build_sample`]):
+/// each sample's targets go on the tape as constants (one-hot for class targets), and its
+/// outputs are found in `outputs`.
 fn mean_loss<T: Scalar, S: NodeStore<T>>(
     tape: &mut Tape<T, S>,
     loss: Loss,
     batch: &Batch<'_>,
     width: usize,
-    output: impl Fn(&Tape<T, S>, usize, usize) -> Result<NodeId>,
+    outputs: Values,
 ) -> Result<NodeId> {
+    loss.validate()?;
+    loss.check_target(batch.size, width, batch.target)?;
     let mut total = tape.constant(T::zero())?;
-    let mut count = batch.size;
-    match (loss, batch.target) {
-        (Loss::Mse | Loss::BceWithLogits, Target::Values(targets)) => {
-            check_len("target", batch.size * width, targets.len())?;
-            count = batch.size * width;
-            for sample in 0..batch.size {
-                for k in 0..width {
-                    let y = output(tape, sample, k)?;
-                    let t = tape.constant(T::from_f64(f64::from(targets[sample * width + k])))?;
-                    let term = if loss == Loss::Mse {
-                        let d = tape.sub(y, t)?;
-                        tape.mul(d, d)?
-                    } else {
-                        // max(z, 0) - z·t + ln(1 + e^-|z|)
-                        let zero = tape.constant(T::zero())?;
-                        let one = tape.constant(T::one())?;
-                        let positive = tape.max(y, zero)?;
-                        let zt = tape.mul(y, t)?;
-                        let abs = tape.abs(y)?;
-                        let neg = tape.neg(abs)?;
-                        let e = tape.exp(neg)?;
-                        let one_plus = tape.add(one, e)?;
-                        let softplus = tape.ln(one_plus)?;
-                        let partial = tape.sub(positive, zt)?;
-                        tape.add(partial, softplus)?
-                    };
-                    total = tape.add(total, term)?;
-                }
-            }
+    for sample in 0..batch.size {
+        let targets_start = tape.len();
+        for k in 0..width {
+            let t = match batch.target {
+                Target::Values(targets) => f64::from(targets[sample * width + k]),
+                Target::Classes(labels) => f64::from(u8::from(labels[sample] == k)),
+            };
+            tape.constant(T::from_f64(t))?;
         }
-        (Loss::SoftmaxCrossEntropy, Target::Classes(labels)) => {
-            check_len("target", batch.size, labels.len())?;
-            for (sample, &label) in labels.iter().enumerate() {
-                // logsumexp with the row maximum subtracted, then minus the label's logit.
-                let mut max = output(tape, sample, 0)?;
-                for k in 1..width {
-                    let z = output(tape, sample, k)?;
-                    max = tape.max(max, z)?;
-                }
-                let mut sum = tape.constant(T::zero())?;
-                for k in 0..width {
-                    let z = output(tape, sample, k)?;
-                    let shifted = tape.sub(z, max)?;
-                    let e = tape.exp(shifted)?;
-                    sum = tape.add(sum, e)?;
-                }
-                let log_sum = tape.ln(sum)?;
-                let lse = tape.add(max, log_sum)?;
-                let picked = output(tape, sample, label.min(width - 1))?;
-                let term = tape.sub(lse, picked)?;
-                total = tape.add(total, term)?;
-            }
-        }
-        (loss, _) => {
-            return Err(crate::Error::TargetKindMismatch {
-                loss: loss.name(),
-                needs: if loss == Loss::SoftmaxCrossEntropy { "class-index" } else { "value" },
-            })
-        }
+        let first_output = outputs.start + sample * width * outputs.stride;
+        let nodes = SampleNodes::strided(width, first_output, outputs.stride, targets_start, 1);
+        let term = loss.build_sample(tape, nodes)?;
+        total = tape.add(total, term)?;
     }
-    let n = tape.constant(T::from_f64(count as f64))?;
+    let n = tape.constant(T::from_f64(batch.size as f64))?;
     tape.div(total, n)
 }
