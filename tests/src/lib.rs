@@ -240,9 +240,7 @@ pub fn activation_derivative_f64(activation: Activation, z: f64) -> f64 {
             s * (1.0 - s)
         }
         Activation::Tanh => 1.0 - z.tanh().powi(2),
-        Activation::Gelu => {
-            normal_cdf_f64(z) + z * (-0.5 * z * z).exp() / (2.0 * std::f64::consts::PI).sqrt()
-        }
+        Activation::Gelu => normal_cdf_f64(z) + z * (-0.5 * z * z).exp() / (2.0 * std::f64::consts::PI).sqrt(),
         Activation::GeluTanh => {
             let t = gelu_tanh_inner(z).tanh();
             let slope = (2.0 / std::f64::consts::PI).sqrt() * (1.0 + 3.0 * 0.044715 * z * z);

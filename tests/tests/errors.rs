@@ -159,7 +159,6 @@ fn accuracy_with_zero_classes_is_an_error() {
     assert!(matches!(err, Error::InvalidHyperParameter { name: "classes", .. }), "{err}");
 }
 
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: 4096, ..ProptestConfig::default() })]
 

@@ -3,9 +3,10 @@
 //! evaluation, custom losses that train, and errors.
 
 use embergrad::graph::{
-    build_network, gradcheck_network, gradcheck_tape, tape_loss, Node, SampleLoss, SampleNodes, SliceStore, Tape, VecTape,
+    build_network, gradcheck_network, gradcheck_tape, tape_loss, Node, SampleLoss, SampleNodes, SliceStore, Tape,
+    VecTape,
 };
-use embergrad::nn::Huber;
+use embergrad::nn::{Huber, TargetKind};
 use embergrad::{Activation, Batch, Error, Init, LayerSpec, Loss, Mlp, Rng, Spec, Target};
 use embergrad_tests::{mlp_cases, rel_err};
 use proptest::prelude::*;
@@ -191,7 +192,7 @@ proptest! {
         let outputs = spec.outputs();
         let labels: Vec<usize> = (0..batch).map(|_| rng.below(outputs as u32) as usize).collect();
         let values: Vec<f32> = (0..batch * outputs).map(|_| rng.next_f32()).collect();
-        let target = if loss == Loss::SoftmaxCrossEntropy { Target::Classes(&labels) } else { Target::Values(&values) };
+        let target = if loss.target_kind() == TargetKind::Classes { Target::Classes(&labels) } else { Target::Values(&values) };
         let batch_ref = Batch::new(&input, target, batch);
 
         let mut grads = vec![0.0; spec.param_len()];
@@ -268,7 +269,7 @@ fn pytorch_fixture_through_the_graph() {
         // sees the f32-rounded ones, and is compared with PyTorch at a matching tolerance.
         let input: Vec<f32> = case.input.iter().map(|&v| v as f32).collect();
         let values: Vec<f32> = case.target_values.iter().map(|&v| v as f32).collect();
-        let target = if case.loss == Loss::SoftmaxCrossEntropy {
+        let target = if case.loss.target_kind() == TargetKind::Classes {
             Target::Classes(&case.target_classes)
         } else {
             Target::Values(&values)

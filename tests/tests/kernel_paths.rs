@@ -19,6 +19,7 @@ use embergrad::kernels::{
     forward_scratch_len, gemm, gemm_scratch_len, matmul_a_b, matmul_a_bt_bias, matmul_at_b, product_scratch_len,
     set_simd_level, MatRef, SimdLevel,
 };
+use embergrad::nn::TargetKind;
 use embergrad::{Activation, AlignedBuffer, Batch, LayerSpec, Loss, Spec, Target};
 use embergrad_tests::{backprop_f64, forward_f64, RefTarget};
 
@@ -340,9 +341,11 @@ fn check_training_pass(widths: &[usize], activation: Activation, loss: Loss, bat
     let outputs = spec.outputs();
     let classes: Vec<usize> = (0..batch).map(|i| (i * 7 + 3) % outputs).collect();
     let values: Vec<f32> = (0..batch * outputs).map(|i| 0.5 + 0.5 * value(seed + 2, i)).collect();
-    let (target, ref_target) = match loss {
-        Loss::SoftmaxCrossEntropy => (Target::Classes(&classes), RefTarget::Classes(classes.clone())),
-        _ => (Target::Values(&values), RefTarget::Values(values.iter().map(|&v| f64::from(v)).collect())),
+    let (target, ref_target) = match loss.target_kind() {
+        TargetKind::Classes => (Target::Classes(&classes), RefTarget::Classes(classes.clone())),
+        TargetKind::Values => {
+            (Target::Values(&values), RefTarget::Values(values.iter().map(|&v| f64::from(v)).collect()))
+        }
     };
     let widen = |v: &[f32]| v.iter().map(|&x| f64::from(x)).collect::<Vec<f64>>();
     let oracle = backprop_f64(&layers, &widen(params), &widen(input), batch, loss, &ref_target);
@@ -434,8 +437,7 @@ fn every_path_at(level: SimdLevel) {
 
     // Full training passes: every activation and loss; batches 1..=257 on a net whose layers
     // cross the thresholds as the batch grows; the hidden widths that crashed; W1 and W3.
-    let activations =
-        [Activation::Relu, Activation::LeakyRelu, Activation::Sigmoid, Activation::Tanh, Activation::Identity];
+    let activations = Activation::ALL;
     for (i, batch) in (1..=257).enumerate() {
         let loss = Loss::ALL[i % Loss::ALL.len()];
         check_training_pass(
@@ -449,7 +451,13 @@ fn every_path_at(level: SimdLevel) {
     for (i, width) in [512, 768, 1024, 1536, 2048].into_iter().enumerate() {
         for (j, batch) in [8, 12, 16, 24, 32, 64, 128].into_iter().enumerate() {
             let loss = Loss::ALL[(i + j) % Loss::ALL.len()];
-            check_training_pass(&[64, width, 10], activations[(i + j) % 4], loss, batch, offset_for(i + j));
+            check_training_pass(
+                &[64, width, 10],
+                activations[(i + j) % activations.len()],
+                loss,
+                batch,
+                offset_for(i + j),
+            );
         }
     }
     check_training_pass(&[784, 512, 10], Activation::Relu, Loss::SoftmaxCrossEntropy, 64, 0);

@@ -40,7 +40,13 @@ impl SampleNodes {
 
     /// Outputs from node `output_start` at `output_stride`, targets from `target_start` at
     /// `target_stride` (each the last node of its block).
-    pub const fn strided(width: usize, output_start: usize, output_stride: usize, target_start: usize, target_stride: usize) -> Self {
+    pub const fn strided(
+        width: usize,
+        output_start: usize,
+        output_stride: usize,
+        target_start: usize,
+        target_stride: usize,
+    ) -> Self {
         SampleNodes { width, outputs: (output_start, output_stride), targets: (target_start, target_stride) }
     }
 

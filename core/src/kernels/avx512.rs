@@ -21,11 +21,11 @@ pub(crate) mod transpose;
 #[path = "update.rs"]
 #[allow(clippy::duplicate_mod)] // one copy of the kernel per level: see mod.rs
 pub(crate) mod update;
-#[path = "vector_lanes.rs"]
-#[allow(clippy::duplicate_mod)] // one copy of the kernel per level: see mod.rs
-pub(crate) mod vector_lanes;
 #[path = "vector.rs"]
 #[allow(clippy::duplicate_mod)] // one copy of the kernel per level: see mod.rs
 pub(crate) mod vector;
+#[path = "vector_lanes.rs"]
+#[allow(clippy::duplicate_mod)] // one copy of the kernel per level: see mod.rs
+pub(crate) mod vector_lanes;
 
 super::levels::x86_entry_points!("avx512f,avx2,fma");

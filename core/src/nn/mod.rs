@@ -11,7 +11,9 @@ mod spec;
 #[cfg(feature = "custom-activations")]
 pub use activation::CustomActivation;
 pub use activation::{sigmoid, Activation, DerivativeSource, LEAKY_RELU_SLOPE};
-pub use loss::{BceWithLogits, Huber, LabelSmoothingCrossEntropy, Loss, Mse, SoftmaxCrossEntropy, Target, TargetKind, L1};
+pub use loss::{
+    BceWithLogits, Huber, LabelSmoothingCrossEntropy, Loss, Mse, SoftmaxCrossEntropy, Target, TargetKind, L1,
+};
 pub use metrics::{accuracy, argmax, binary_accuracy};
 pub use network::Batch;
 pub use spec::{LayerSpec, Spec};

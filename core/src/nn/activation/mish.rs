@@ -4,8 +4,8 @@ use crate::error::Result;
 use crate::graph::{NodeId, NodeStore, Scalar, Tape};
 use crate::init::Init;
 use crate::kernels::{ElementFunction, Lanes};
-use crate::nn::activation::{DerivativeSource, Member};
 use crate::nn::activation::softplus::build_softplus;
+use crate::nn::activation::{DerivativeSource, Member};
 
 /// `z·tanh(softplus(z))`; derivative `tanh(sp) + z·σ(z)·(1 - tanh²(sp))`.
 pub(crate) struct Mish;

@@ -4,8 +4,8 @@ use crate::error::Result;
 use crate::graph::{NodeId, NodeStore, Scalar, Tape};
 use crate::init::Init;
 use crate::kernels::{ElementFunction, Lanes};
-use crate::nn::activation::{DerivativeSource, Member};
 use crate::nn::activation::logistic;
+use crate::nn::activation::{DerivativeSource, Member};
 
 /// `1 / (1 + e^-z)`.
 pub(crate) struct Sigmoid;

@@ -4,8 +4,8 @@ use crate::error::Result;
 use crate::graph::{NodeId, NodeStore, Scalar, Tape};
 use crate::init::Init;
 use crate::kernels::{ElementFunction, Lanes};
-use crate::nn::activation::{DerivativeSource, Member};
 use crate::nn::activation::{ln_1p_unit, logistic};
+use crate::nn::activation::{DerivativeSource, Member};
 
 /// `ln(1 + e^z)` (`z` itself above 20); derivative `σ(z)`.
 pub(crate) struct Softplus;

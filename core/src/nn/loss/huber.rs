@@ -2,9 +2,7 @@
 
 use crate::error::Result;
 use crate::graph::{NodeId, NodeStore, SampleLoss, SampleNodes, Scalar, Tape};
-use crate::nn::loss::{
-    build_mean_of_terms, check_parameter, mean_of_terms, ElementLoss, Member, Target, TargetKind,
-};
+use crate::nn::loss::{build_mean_of_terms, check_parameter, mean_of_terms, ElementLoss, Member, Target, TargetKind};
 
 /// `½d²` where `|d| ≤ delta`, else `delta·(|d| - ½delta)`, with `d = output - target`,
 /// averaged over all elements; gradient `d` or `±delta`, over `N`.

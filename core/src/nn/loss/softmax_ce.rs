@@ -20,7 +20,13 @@ pub struct LabelSmoothingCrossEntropy {
 
 /// The mean over rows of `lse(z) - (1 - ε)·z[label] - ε/C·Σz`, with the row maximum
 /// subtracted inside `lse` (no overflow); the gradient `(softmax - q) / batch` into `grad`.
-fn cross_entropy(output: &[f32], classes: usize, target: Target<'_>, smoothing: f32, mut grad: Option<&mut [f32]>) -> f32 {
+fn cross_entropy(
+    output: &[f32],
+    classes: usize,
+    target: Target<'_>,
+    smoothing: f32,
+    mut grad: Option<&mut [f32]>,
+) -> f32 {
     let Target::Classes(labels) = target else {
         return f32::NAN;
     };
@@ -33,8 +39,11 @@ fn cross_entropy(output: &[f32], classes: usize, target: Target<'_>, smoothing: 
                 let g_row = &mut g[row_index * classes..(row_index + 1) * classes];
                 g_row.copy_from_slice(logits);
                 let lse = kernels::softmax_in_place(g_row);
-                g_row[label] -= 1.0 - smoothing;
+                // `- 1 + ε` rather than `- (1 - ε)`: the f32 rounding of `1 - ε` would leave a
+                // residue where the exact gradient is 0 (one class, or a certain prediction).
+                g_row[label] -= 1.0;
                 if smoothing != 0.0 {
+                    g_row[label] += smoothing;
                     g_row.iter_mut().for_each(|g| *g -= spread);
                 }
                 kernels::scale(g_row, inv_batch);
@@ -42,9 +51,9 @@ fn cross_entropy(output: &[f32], classes: usize, target: Target<'_>, smoothing: 
             }
             None => kernels::log_sum_exp(logits),
         };
-        let mut row = log_sum_exp - (1.0 - smoothing) * logits[label];
+        let mut row = log_sum_exp - logits[label];
         if smoothing != 0.0 {
-            row -= spread * kernels::sum(logits);
+            row += smoothing * logits[label] - spread * kernels::sum(logits);
         }
         total += row;
     }
