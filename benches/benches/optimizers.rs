@@ -3,6 +3,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use embergrad::optim::{Adam, Optimizer, Sgd};
+use embergrad::Step;
 use std::hint::black_box;
 
 const N: usize = 1 << 20;

@@ -5,6 +5,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use embergrad::optim::{Adam, Optimizer, Sgd};
+use embergrad::Step;
 use embergrad::{Loss, Spec};
 use embergrad_benches::classification;
 use embergrad_std::parallel::ShardedGradients;

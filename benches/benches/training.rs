@@ -10,6 +10,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use embergrad::optim::{Adam, Optimizer, Sgd};
+use embergrad::Step;
 use embergrad::{Activation, Batch, LayerSpec, Loss, Spec, Target};
 use embergrad_benches::{uniform, ClassificationStep};
 
@@ -65,7 +66,7 @@ fn w2(c: &mut Criterion) {
             sample += 1;
             let batch = Batch::new(&XOR_IN[2 * i..2 * i + 2], Target::Values(&XOR_OUT[i..i + 1]), 1);
             NET.loss_and_gradients(&params, &mut grads, &mut workspace, Loss::Mse, &batch).unwrap();
-            embergrad::sgd_step(&mut params, &grads, 0.5).unwrap();
+            Sgd::new(0.5).step(&mut 0, &mut params, &grads, &mut []).unwrap();
         })
     });
     group.finish();

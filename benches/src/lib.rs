@@ -4,6 +4,7 @@
 
 use criterion::{Criterion, Throughput};
 use embergrad::optim::Optimizer;
+use embergrad::Step;
 use embergrad::{Activation, AlignedBuffer, Batch, LayerSpec, Loss, Spec, Target};
 
 pub mod interleave;

@@ -93,6 +93,14 @@ pub enum Error {
         /// The first layer that differs (or the layer count if the counts differ).
         layer: usize,
     },
+    /// An optimizer state buffer whose length is not a whole number of the optimizer's
+    /// buffers (each as long as the params).
+    StateLength {
+        /// The optimizer's buffer count.
+        buffers: usize,
+        /// The length that was passed.
+        actual: usize,
+    },
     /// A hyper-parameter is out of its valid range (e.g. a negative learning rate).
     InvalidHyperParameter {
         /// Name of the parameter.
@@ -129,6 +137,9 @@ impl fmt::Display for Error {
             Error::SpecMismatch { layer } => {
                 write!(f, "the model file's network differs from the expected one at layer {layer}")
             }
+            Error::StateLength { buffers, actual } => {
+                write!(f, "optimizer state has length {actual}, not a multiple of its {buffers} buffers")
+            }
             Error::InvalidHyperParameter { name, reason } => write!(f, "invalid hyper-parameter `{name}`: {reason}"),
         }
     }
@@ -155,4 +166,18 @@ pub(crate) fn check_min_len(buffer: &'static str, needed: usize, actual: usize) 
     } else {
         Err(Error::BufferTooSmall { buffer, needed, actual })
     }
+}
+
+/// Checks a hyper-parameter: `Ok` if `ok`, else [`Error::InvalidHyperParameter`].
+pub(crate) fn check_hyper_parameter(ok: bool, name: &'static str, reason: &'static str) -> Result<()> {
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::InvalidHyperParameter { name, reason })
+    }
+}
+
+/// Whether `value` is finite and not negative (the range of most hyper-parameters).
+pub(crate) fn non_negative(value: f32) -> bool {
+    value.is_finite() && value >= 0.0
 }

@@ -9,7 +9,8 @@
 //! allocate. With the `alloc` feature, [`Mlp`] owns its buffers for you.
 //!
 //! ```
-//! use embergrad::{init_params, sgd_step, Activation, Batch, Init, LayerSpec, Loss, Rng, Spec, Target};
+//! use embergrad::optim::{Sgd, Step};
+//! use embergrad::{init_params, Activation, Batch, Init, LayerSpec, Loss, Rng, Spec, Target};
 //!
 //! const LAYERS: [LayerSpec; 2] = [
 //!     LayerSpec::new(2, 4, Activation::Tanh),
@@ -25,10 +26,11 @@
 //! let input = [0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0];
 //! let target = [0.0, 1.0, 1.0, 0.0];
 //! let batch = Batch::new(&input, Target::Values(&target), 4);
+//! let (sgd, mut steps) = (Sgd::new(2.0), 0);
 //! let mut loss = f32::INFINITY;
 //! for _ in 0..3000 {
 //!     loss = XOR.loss_and_gradients(&params, &mut grads, &mut workspace, Loss::Mse, &batch).unwrap();
-//!     sgd_step(&mut params, &grads, 2.0).unwrap();
+//!     sgd.step(&mut steps, &mut params, &grads, &mut []).unwrap();
 //! }
 //! assert!(loss < 0.01, "loss {loss}");
 //! ```
@@ -64,7 +66,7 @@ pub use init::{init_params, Init, Rng};
 #[cfg(feature = "custom-activations")]
 pub use nn::CustomActivation;
 pub use nn::{accuracy, argmax, binary_accuracy, Activation, Batch, DerivativeSource, LayerSpec, Loss, Spec, Target};
-pub use optim::{sgd_step, Optimizer};
+pub use optim::{Optimizer, Step};
 #[cfg(feature = "alloc")]
 pub use owned::{Mlp, OptimizerState};
 

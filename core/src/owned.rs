@@ -7,7 +7,7 @@ use crate::aligned::AlignedBuffer;
 use crate::error::Result;
 use crate::init::{init_params, Init, Rng};
 use crate::nn::{Batch, LayerSpec, Loss, Spec};
-use crate::optim::{sgd_step, Optimizer};
+use crate::optim::{Optimizer, Sgd, Step};
 
 /// A dense network with its params, grads and workspace in [`AlignedBuffer`]s (heap buffers
 /// that start on a cache line, which the kernels' vector stores prefer).
@@ -108,7 +108,8 @@ impl Mlp {
     /// parameters and the optimizer state are unchanged.
     pub fn train_step(&mut self, loss: Loss, batch: &Batch<'_>, optimizer: &mut OptimizerState) -> Result<f32> {
         let value = self.loss_and_gradients(loss, batch)?;
-        optimizer.step(&mut self.params, &self.grads)?;
+        let OptimizerState { optimizer, steps, buffer } = optimizer;
+        optimizer.step(steps, &mut self.params, &self.grads, buffer)?;
         Ok(value)
     }
 
@@ -116,20 +117,21 @@ impl Mlp {
     /// parameters are unchanged.
     pub fn train_step_sgd(&mut self, loss: Loss, batch: &Batch<'_>, lr: f32) -> Result<f32> {
         let value = self.loss_and_gradients(loss, batch)?;
-        sgd_step(&mut self.params, &self.grads, lr)?;
+        Sgd::new(lr).step(&mut 0, &mut self.params, &self.grads, &mut [])?;
         Ok(value)
     }
 }
 
 /// An optimizer together with its step counter and its state buffer, allocated for a
-/// given number of parameters.
+/// given number of parameters: what [`Mlp::train_step`] and checkpoints take. Steps go
+/// through [`Step`], like every optimizer step:
 ///
 /// ```
-/// use embergrad::optim::{Adam, Optimizer};
+/// use embergrad::optim::{Adam, Optimizer, Step};
 /// use embergrad::OptimizerState;
 /// let mut opt = OptimizerState::new(Optimizer::Adam(Adam::default()), 3).unwrap();
 /// let mut params = [1.0f32, 2.0, 3.0];
-/// opt.step(&mut params, &[1.0, 1.0, 1.0]).unwrap();
+/// opt.optimizer.step(&mut opt.steps, &mut params, &[1.0, 1.0, 1.0], &mut opt.buffer).unwrap();
 /// assert_eq!(opt.steps, 1);
 /// assert!(params[0] < 1.0);
 /// ```
@@ -150,15 +152,5 @@ impl OptimizerState {
         let mut buffer = vec![0.0; optimizer.state_len(param_len)];
         optimizer.init_state(&mut buffer)?;
         Ok(OptimizerState { optimizer, steps: 0, buffer })
-    }
-
-    /// One step at the optimizer's own learning rate.
-    pub fn step(&mut self, params: &mut [f32], grads: &[f32]) -> Result<()> {
-        self.optimizer.step(&mut self.steps, params, grads, &mut self.buffer)
-    }
-
-    /// One step at learning rate `lr` (from a schedule).
-    pub fn step_with_lr(&mut self, lr: f32, params: &mut [f32], grads: &[f32]) -> Result<()> {
-        self.optimizer.step_with_lr(lr, &mut self.steps, params, grads, &mut self.buffer)
     }
 }

@@ -7,7 +7,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use embergrad::optim::{grad_norm, Optimizer, Schedule, Sgd};
+use embergrad::optim::{grad_norm, Optimizer, Schedule, Sgd, Step};
 use embergrad::{accuracy, AlignedBuffer, Batch, Error, Loss, Mlp, OptimizerState, Rng, Spec, Target};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -235,7 +235,8 @@ impl Trainer {
                     self.sharded.loss_and_gradients(&spec, net.params(), &mut self.grads, self.config.loss, &batch);
                 let diverged = match outcome {
                     Ok(loss) if grad_norm(&self.grads).is_finite() => {
-                        self.optimizer.step_with_lr(lr_now, net.params_mut(), &self.grads)?;
+                        let OptimizerState { optimizer, steps, buffer } = &mut self.optimizer;
+                        optimizer.step_with_lr(lr_now, steps, net.params_mut(), &self.grads, buffer)?;
                         total += f64::from(loss);
                         counted += 1;
                         false

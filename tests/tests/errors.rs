@@ -1,8 +1,8 @@
 //! Every kind of bad input gets its `Error`, and nothing is modified when a call fails.
 
-use embergrad::{
-    accuracy, init_params, sgd_step, Activation, Batch, Error, Init, LayerSpec, Loss, Mlp, Rng, Spec, Target,
-};
+use embergrad::optim::Sgd;
+use embergrad::Step;
+use embergrad::{accuracy, init_params, Activation, Batch, Error, Init, LayerSpec, Loss, Mlp, Rng, Spec, Target};
 use proptest::prelude::*;
 
 const LAYERS: [LayerSpec; 2] = [LayerSpec::new(3, 5, Activation::Relu), LayerSpec::new(5, 2, Activation::Identity)];
@@ -107,9 +107,18 @@ fn bad_learning_rates_and_mismatched_optimizer_buffers() {
     let mut p = params();
     let before = p.clone();
     let g = vec![1.0; p.len()];
-    assert!(matches!(sgd_step(&mut p, &g, f32::NAN), Err(Error::InvalidHyperParameter { name: "lr", .. })));
-    assert!(matches!(sgd_step(&mut p, &g, -1.0), Err(Error::InvalidHyperParameter { name: "lr", .. })));
-    assert!(matches!(sgd_step(&mut p, &g[1..], 0.1), Err(Error::LengthMismatch { buffer: "grads", .. })));
+    assert!(matches!(
+        Sgd::new(f32::NAN).step(&mut 0, &mut p, &g, &mut []),
+        Err(Error::InvalidHyperParameter { name: "lr", .. })
+    ));
+    assert!(matches!(
+        Sgd::new(-1.0).step(&mut 0, &mut p, &g, &mut []),
+        Err(Error::InvalidHyperParameter { name: "lr", .. })
+    ));
+    assert!(matches!(
+        Sgd::new(0.1).step(&mut 0, &mut p, &g[1..], &mut []),
+        Err(Error::LengthMismatch { buffer: "grads", .. })
+    ));
     assert_eq!(p, before);
     let mut short = vec![0.0; 3];
     assert!(init_params(&NET, &mut short, Init::Auto, &mut Rng::new(1)).is_err());

@@ -7,6 +7,8 @@ use embergrad::graph::{
     VecTape,
 };
 use embergrad::nn::{Huber, TargetKind};
+use embergrad::optim::Sgd;
+use embergrad::Step;
 use embergrad::{Activation, Batch, Error, Init, LayerSpec, Loss, Mlp, Rng, Spec, Target};
 use embergrad_tests::{mlp_cases, rel_err};
 use proptest::prelude::*;
@@ -352,7 +354,7 @@ fn a_custom_huber_loss_trains_a_network() {
         let output = spec.forward(net.params(), &xs, n, &mut workspace).unwrap().to_vec();
         let loss = tape_loss(&huber, &mut slots, &output, n, 1, Target::Values(&ys), Some(&mut grad_output)).unwrap();
         spec.backward(net.params(), &xs, n, &mut workspace, &grad_output, &mut grads, None).unwrap();
-        embergrad::sgd_step(net.params_mut(), &grads, 0.2).unwrap();
+        Sgd::new(0.2).step(&mut 0, net.params_mut(), &grads, &mut []).unwrap();
         losses.push(loss);
     }
     let output = spec.forward(net.params(), &xs, n, &mut workspace).unwrap().to_vec();

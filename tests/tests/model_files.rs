@@ -4,6 +4,7 @@
 
 use embergrad::io::{encoded_len, inspect, load, load_for_spec, save, Checkpoint};
 use embergrad::optim::{Adam, Optimizer};
+use embergrad::Step;
 use embergrad::{Activation, Batch, Error, Init, LayerSpec, Loss, Mlp, Rng, Spec, Target};
 use embergrad_std::model::{decode, encode, from_safetensors, load_file, save_file, to_safetensors};
 use embergrad_tests::{flatten, pytorch_fixture, pytorch_fixtures_dir};

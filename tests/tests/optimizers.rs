@@ -2,8 +2,12 @@
 //! float64 reference of PyTorch's update rules (covering the combinations the PyTorch fixture
 //! does not), SIMD lanes and scalar tail agreeing, schedules, clipping and errors.
 
-use embergrad::optim::{clip_grad_norm, clip_grad_value, grad_norm, Adagrad, Adam, Optimizer, RmsProp, Schedule, Sgd};
+use embergrad::optim::{
+    clip_grad_norm, clip_grad_value, grad_norm, Adadelta, Adagrad, Adam, Adamax, NAdam, Optimizer, RAdam, RmsProp,
+    Rprop, Schedule, Sgd,
+};
 use embergrad::Error;
+use embergrad::Step;
 use embergrad_tests::rel_err;
 use proptest::prelude::*;
 
@@ -35,7 +39,35 @@ fn optimizer() -> impl Strategy<Value = Optimizer> {
             })
         },
     );
-    prop_oneof![sgd, adagrad, rmsprop, adam]
+    let (lr, beta1, beta2, weight_decay) = (0.0001f32..0.05, 0.5f32..0.95, 0.9f32..0.9999, 0.0f32..0.1);
+    let nadam = (lr.clone(), beta1.clone(), beta2.clone(), weight_decay.clone(), 0.0f32..0.01, any::<bool>()).prop_map(
+        |(lr, beta1, beta2, weight_decay, momentum_decay, decoupled_weight_decay)| {
+            Optimizer::NAdam(NAdam {
+                lr,
+                beta1,
+                beta2,
+                eps: 1e-8,
+                weight_decay,
+                momentum_decay,
+                decoupled_weight_decay,
+            })
+        },
+    );
+    let radam = (lr.clone(), beta1.clone(), 0.8f32..0.9999, weight_decay.clone(), any::<bool>()).prop_map(
+        |(lr, beta1, beta2, weight_decay, decoupled_weight_decay)| {
+            Optimizer::RAdam(RAdam { lr, beta1, beta2, eps: 1e-8, weight_decay, decoupled_weight_decay })
+        },
+    );
+    let adamax = (lr, beta1, beta2, weight_decay.clone()).prop_map(|(lr, beta1, beta2, weight_decay)| {
+        Optimizer::Adamax(Adamax { lr, beta1, beta2, eps: 1e-8, weight_decay })
+    });
+    let adadelta = (0.1f32..2.0, 0.5f32..0.99, weight_decay)
+        .prop_map(|(lr, rho, weight_decay)| Optimizer::Adadelta(Adadelta { lr, rho, eps: 1e-6, weight_decay }));
+    let rprop =
+        (0.001f32..0.1, 0.3f32..0.7, 1.1f32..1.5, 0.01f32..1.0).prop_map(|(lr, eta_minus, eta_plus, step_max)| {
+            Optimizer::Rprop(Rprop { lr, eta_minus, eta_plus, step_min: 1e-6, step_max })
+        });
+    prop_oneof![sgd, adagrad, rmsprop, adam, nadam, radam, adamax, adadelta, rprop]
 }
 
 /// PyTorch's single-tensor update rules in f64, one parameter at a time. `state` holds up to
@@ -94,13 +126,88 @@ fn reference_step(opt: &Optimizer, t: u64, p: &mut f64, g: f64, state: &mut [f64
             let bc2 = 1.0 - b2.powi(t as i32);
             *p -= lr / bc1 * state[0] / (second.sqrt() / bc2.sqrt() + f64::from(c.eps));
         }
+        Optimizer::NAdam(c) => {
+            let (lr, wd, b1, b2) = (f64::from(c.lr), f64::from(c.weight_decay), f64::from(c.beta1), f64::from(c.beta2));
+            let mut g = g;
+            if c.decoupled_weight_decay {
+                *p *= 1.0 - lr * wd;
+            } else {
+                g += wd * *p;
+            }
+            let mu = |i: u64| b1 * (1.0 - 0.5 * 0.96f64.powf(i as f64 * f64::from(c.momentum_decay)));
+            let product: f64 = (1..=t).map(mu).product();
+            state[0] = b1 * state[0] + (1.0 - b1) * g;
+            state[1] = b2 * state[1] + (1.0 - b2) * g * g;
+            let denom = (state[1] / (1.0 - b2.powi(t as i32))).sqrt() + f64::from(c.eps);
+            *p -= lr * (1.0 - mu(t)) / (1.0 - product) * g / denom;
+            *p -= lr * mu(t + 1) / (1.0 - product * mu(t + 1)) * state[0] / denom;
+        }
+        Optimizer::RAdam(c) => {
+            let (lr, wd, b1, b2) = (f64::from(c.lr), f64::from(c.weight_decay), f64::from(c.beta1), f64::from(c.beta2));
+            let mut g = g;
+            if c.decoupled_weight_decay {
+                *p *= 1.0 - lr * wd;
+            } else {
+                g += wd * *p;
+            }
+            state[0] = b1 * state[0] + (1.0 - b1) * g;
+            state[1] = b2 * state[1] + (1.0 - b2) * g * g;
+            let (bc1, bc2) = (1.0 - b1.powi(t as i32), 1.0 - b2.powi(t as i32));
+            let m_hat = state[0] / bc1;
+            let rho_inf = 2.0 / (1.0 - b2) - 1.0;
+            let rho = rho_inf - 2.0 * t as f64 * b2.powi(t as i32) / bc2;
+            if rho > 5.0 {
+                let rect = ((rho - 4.0) * (rho - 2.0) * rho_inf / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho)).sqrt();
+                *p -= lr * m_hat * rect * bc2.sqrt() / (state[1].sqrt() + f64::from(c.eps));
+            } else {
+                *p -= lr * m_hat;
+            }
+        }
+        Optimizer::Adamax(c) => {
+            let (b1, b2) = (f64::from(c.beta1), f64::from(c.beta2));
+            let g = g + f64::from(c.weight_decay) * *p;
+            state[0] = b1 * state[0] + (1.0 - b1) * g;
+            state[1] = (b2 * state[1]).max(g.abs() + f64::from(c.eps));
+            *p -= f64::from(c.lr) / (1.0 - b1.powi(t as i32)) * state[0] / state[1];
+        }
+        Optimizer::Adadelta(c) => {
+            let (rho, eps) = (f64::from(c.rho), f64::from(c.eps));
+            let g = g + f64::from(c.weight_decay) * *p;
+            state[0] = rho * state[0] + (1.0 - rho) * g * g;
+            let delta = (state[1] + eps).sqrt() / (state[0] + eps).sqrt() * g;
+            state[1] = rho * state[1] + (1.0 - rho) * delta * delta;
+            *p -= f64::from(c.lr) * delta;
+        }
+        Optimizer::Rprop(c) => {
+            let agreement = g * state[0];
+            let factor = if agreement > 0.0 {
+                f64::from(c.eta_plus)
+            } else if agreement < 0.0 {
+                f64::from(c.eta_minus)
+            } else {
+                1.0
+            };
+            state[1] = (state[1] * factor).clamp(f64::from(c.step_min), f64::from(c.step_max));
+            let g = if agreement < 0.0 { 0.0 } else { g };
+            let sign = if g > 0.0 {
+                1.0
+            } else if g < 0.0 {
+                -1.0
+            } else {
+                0.0
+            };
+            *p -= sign * state[1];
+            state[0] = g;
+        }
     }
 }
 
-fn initial_state(opt: &Optimizer) -> f64 {
+/// Each state buffer's starting value, as PyTorch initialises it.
+fn initial_state(opt: &Optimizer) -> [f64; 3] {
     match opt {
-        Optimizer::Adagrad(c) => f64::from(c.initial_accumulator_value),
-        _ => 0.0,
+        Optimizer::Adagrad(c) => [f64::from(c.initial_accumulator_value); 3],
+        Optimizer::Rprop(c) => [0.0, f64::from(c.lr), 0.0],
+        _ => [0.0; 3],
     }
 }
 
@@ -130,7 +237,7 @@ proptest! {
         let ours = run(&opt, &params, &grads);
         for (i, &p0) in params.iter().enumerate() {
             let mut p = f64::from(p0);
-            let mut state = [initial_state(&opt); 3];
+            let mut state = initial_state(&opt);
             for (t, g) in grads.iter().enumerate() {
                 reference_step(&opt, t as u64 + 1, &mut p, f64::from(g[i]), &mut state);
             }

@@ -2,7 +2,7 @@
 //! rounding) to the single-pass gradient.
 
 use embergrad::optim::{Adam, Optimizer};
-use embergrad::{Activation, Batch, Init, LayerSpec, Loss, Mlp, OptimizerState, Rng, Spec, Target};
+use embergrad::{Activation, Batch, Init, LayerSpec, Loss, Mlp, OptimizerState, Rng, Spec, Step, Target};
 use embergrad_std::parallel::ShardedGradients;
 use embergrad_tests::{rel_err, repo_dataset};
 
@@ -26,7 +26,7 @@ fn train(threads: usize) -> Vec<f32> {
                 100,
             );
             sharded.loss_and_gradients(&spec, net.params(), &mut grads, Loss::SoftmaxCrossEntropy, &batch).unwrap();
-            optimizer.step(net.params_mut(), &grads).unwrap();
+            optimizer.optimizer.step(&mut optimizer.steps, net.params_mut(), &grads, &mut optimizer.buffer).unwrap();
         }
     });
     net.params().to_vec()

@@ -1,7 +1,7 @@
-//! Reproduces `tests/fixtures/pytorch/optim_trajectories.json`: for each optimizer setting,
-//! PyTorch's parameters after every step, computed here in f32.
+//! Reproduces `tests/fixtures/pytorch/optim_trajectories.json` and `optim_more.json`: for each
+//! optimizer setting, PyTorch's parameters after every step, computed here in f32.
 
-use embergrad::optim::{Adagrad, Adam, Optimizer, RmsProp, Sgd};
+use embergrad::optim::{Adadelta, Adagrad, Adam, Adamax, NAdam, Optimizer, RAdam, RmsProp, Rprop, Sgd, Step};
 use embergrad_tests::{flatten, pytorch_fixture, rel_err};
 use serde_json::Value;
 
@@ -65,15 +65,99 @@ fn optimizer(class: &str, kwargs: &Value) -> Optimizer {
                 decoupled_weight_decay: d.decoupled_weight_decay,
             })
         }
+        "NAdam" => {
+            let d = NAdam::default();
+            let betas = kwargs.get("betas").map(flatten);
+            Optimizer::NAdam(NAdam {
+                lr: f("lr").unwrap_or(d.lr),
+                beta1: betas.as_ref().map_or(d.beta1, |b| b[0] as f32),
+                beta2: betas.as_ref().map_or(d.beta2, |b| b[1] as f32),
+                eps: f("eps").unwrap_or(d.eps),
+                weight_decay: f("weight_decay").unwrap_or(d.weight_decay),
+                momentum_decay: f("momentum_decay").unwrap_or(d.momentum_decay),
+                decoupled_weight_decay: b("decoupled_weight_decay").unwrap_or(d.decoupled_weight_decay),
+            })
+        }
+        "RAdam" => {
+            let d = RAdam::default();
+            let betas = kwargs.get("betas").map(flatten);
+            Optimizer::RAdam(RAdam {
+                lr: f("lr").unwrap_or(d.lr),
+                beta1: betas.as_ref().map_or(d.beta1, |b| b[0] as f32),
+                beta2: betas.as_ref().map_or(d.beta2, |b| b[1] as f32),
+                eps: f("eps").unwrap_or(d.eps),
+                weight_decay: f("weight_decay").unwrap_or(d.weight_decay),
+                decoupled_weight_decay: b("decoupled_weight_decay").unwrap_or(d.decoupled_weight_decay),
+            })
+        }
+        "Adamax" => {
+            let d = Adamax::default();
+            let betas = kwargs.get("betas").map(flatten);
+            Optimizer::Adamax(Adamax {
+                lr: f("lr").unwrap_or(d.lr),
+                beta1: betas.as_ref().map_or(d.beta1, |b| b[0] as f32),
+                beta2: betas.as_ref().map_or(d.beta2, |b| b[1] as f32),
+                eps: f("eps").unwrap_or(d.eps),
+                weight_decay: f("weight_decay").unwrap_or(d.weight_decay),
+            })
+        }
+        "Adadelta" => {
+            let d = Adadelta::default();
+            Optimizer::Adadelta(Adadelta {
+                lr: f("lr").unwrap_or(d.lr),
+                rho: f("rho").unwrap_or(d.rho),
+                eps: f("eps").unwrap_or(d.eps),
+                weight_decay: f("weight_decay").unwrap_or(d.weight_decay),
+            })
+        }
+        "Rprop" => {
+            let d = Rprop::default();
+            let etas = kwargs.get("etas").map(flatten);
+            let sizes = kwargs.get("step_sizes").map(flatten);
+            Optimizer::Rprop(Rprop {
+                lr: f("lr").unwrap_or(d.lr),
+                eta_minus: etas.as_ref().map_or(d.eta_minus, |e| e[0] as f32),
+                eta_plus: etas.as_ref().map_or(d.eta_plus, |e| e[1] as f32),
+                step_min: sizes.as_ref().map_or(d.step_min, |s| s[0] as f32),
+                step_max: sizes.as_ref().map_or(d.step_max, |s| s[1] as f32),
+            })
+        }
         other => panic!("fixture uses an optimizer we do not map: {other}"),
     }
 }
 
 #[test]
 fn every_trajectory_matches_pytorch() {
-    let fixture = pytorch_fixture("optim_trajectories.json");
+    replay("optim_trajectories.json", 11);
+}
+
+/// NAdam and RAdam (each with and without weight decay), Adamax, Adadelta and Rprop.
+#[test]
+fn every_newer_optimizer_matches_pytorch() {
+    replay("optim_more.json", 7);
+}
+
+/// Every optimizer the enum has is replayed from one fixture or the other.
+#[test]
+fn every_optimizer_has_a_pytorch_trajectory() {
+    let mut classes = Vec::new();
+    for file in ["optim_trajectories.json", "optim_more.json"] {
+        for case in pytorch_fixture(file)["cases"].as_array().unwrap() {
+            let opt = optimizer(case["optimizer"].as_str().unwrap(), &case["hyperparams"]);
+            classes.push(std::mem::discriminant(&opt));
+        }
+    }
+    for name in Optimizer::NAMES {
+        let opt = Optimizer::from_name(name).unwrap();
+        assert!(classes.contains(&std::mem::discriminant(&opt)), "no PyTorch trajectory for {name}");
+    }
+}
+
+/// Replays every case of a trajectory fixture (which has `count` cases).
+fn replay(file: &str, count: usize) {
+    let fixture = pytorch_fixture(file);
     let cases = fixture["cases"].as_array().expect("cases");
-    assert_eq!(cases.len(), 11);
+    assert_eq!(cases.len(), count);
     let mut report = Vec::new();
     for case in cases {
         let name = case["name"].as_str().unwrap();

@@ -2,6 +2,7 @@
 //! small MLP in PyTorch; the loss before every step and the final weights must match.
 
 use embergrad::optim::{Optimizer, Sgd};
+use embergrad::Step;
 use embergrad::{Activation, Batch, LayerSpec, Loss, Spec, Target};
 use embergrad_tests::{flatten, pytorch_fixture, rel_err};
 

@@ -4,6 +4,7 @@
 //! stopping keeps the best params.
 
 use embergrad::optim::{Adam, Optimizer, Sgd};
+use embergrad::Step;
 use embergrad::{Activation, Init, LayerSpec, Mlp, Rng};
 use embergrad_std::trainer::{OnDivergence, TrainError, Trainer, TrainerConfig};
 use embergrad_tests::repo_dataset;
@@ -90,7 +91,7 @@ fn nan_in_the_data_stops_with_the_epoch_and_step_and_keeps_the_last_good_params(
         sharded
             .loss_and_gradients(&spec, replay.params(), &mut grads, embergrad::Loss::SoftmaxCrossEntropy, &batch)
             .unwrap();
-        optimizer.step(replay.params_mut(), &grads).unwrap();
+        optimizer.optimizer.step(&mut optimizer.steps, replay.params_mut(), &grads, &mut optimizer.buffer).unwrap();
     }
     assert_eq!(replay.params(), net.params());
 }

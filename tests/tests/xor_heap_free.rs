@@ -1,7 +1,8 @@
 //! XOR learned by a 2-4-1 network using only the heap-free API: a `const` spec, and params,
 //! grads and workspace in `static`-sized stack arrays whose lengths are the spec's `const fn`s.
 
-use embergrad::{binary_accuracy, init_params, sgd_step, Activation, Batch, Init, LayerSpec, Loss, Rng, Spec, Target};
+use embergrad::optim::{Sgd, Step};
+use embergrad::{binary_accuracy, init_params, Activation, Batch, Init, LayerSpec, Loss, Rng, Spec, Target};
 
 const LAYERS: [LayerSpec; 2] = [LayerSpec::new(2, 4, Activation::Tanh), LayerSpec::new(4, 1, Activation::Sigmoid)];
 const XOR: Spec<'static> = Spec::new(&LAYERS);
@@ -19,7 +20,7 @@ fn train(seed: u64, steps: usize) -> (f32, [f32; SAMPLES]) {
     let batch = Batch::new(&INPUT, Target::Values(&TARGET), SAMPLES);
     for _ in 0..steps {
         XOR.loss_and_gradients(&params, &mut grads, &mut workspace, Loss::Mse, &batch).unwrap();
-        sgd_step(&mut params, &grads, 2.0).unwrap();
+        Sgd::new(2.0).step(&mut 0, &mut params, &grads, &mut []).unwrap();
     }
     let mut outputs = [0.0; SAMPLES];
     outputs.copy_from_slice(XOR.forward(&params, &INPUT, SAMPLES, &mut workspace).unwrap());

@@ -26,7 +26,7 @@ pub use crc32::crc32;
 
 use crate::error::{check_len, check_min_len, Error, Result};
 use crate::nn::{Activation, LayerSpec, Spec};
-use crate::optim::{Adagrad, Adam, Optimizer, RmsProp, Sgd};
+use crate::optim::Optimizer;
 
 /// The file's first eight bytes.
 pub const MAGIC: [u8; 8] = *b"EMBRGRAD";
@@ -128,7 +128,7 @@ pub fn save(spec: &Spec<'_>, params: &[f32], checkpoint: Option<Checkpoint<'_>>,
     w.u32(params.len() as u32);
     w.floats(params)?;
     if let Some(c) = checkpoint {
-        let (kind, flags, values) = encode_optimizer(&c.optimizer);
+        let (kind, flags, values) = c.optimizer.encode();
         w.bytes(&[kind, flags, 0, 0]);
         w.floats(&values)?;
         w.u64(c.steps);
@@ -283,11 +283,11 @@ fn decode(bytes: &[u8], out: &mut Outputs<'_>) -> Result<ModelInfo> {
         for v in &mut values {
             *v = r.f32()?;
         }
-        let optimizer = decode_optimizer(head[0], head[1], &values)
+        let optimizer = Optimizer::decode(head[0], head[1], &values)
             .ok_or(Error::ModelFile { reason: "unknown optimizer", offset })?;
         // Reserved bytes, unknown flag bits and unused slots must be zero: one model, one
         // encoding (what `save` writes back is bit for bit what was read).
-        let (kind, flags, canonical) = encode_optimizer(&optimizer);
+        let (kind, flags, canonical) = optimizer.encode();
         let same_values = canonical.iter().zip(&values).all(|(a, b)| a.to_bits() == b.to_bits());
         if head != [kind, flags, 0, 0] || !same_values {
             return Err(Error::ModelFile {
@@ -315,74 +315,6 @@ fn decode(bytes: &[u8], out: &mut Outputs<'_>) -> Result<ModelInfo> {
         return Err(Error::ModelFile { reason: "trailing bytes after the model", offset: r.pos });
     }
     Ok(ModelInfo { layer_count, param_len, checkpoint })
-}
-
-const SGD: u8 = 0;
-const ADAGRAD: u8 = 1;
-const RMSPROP: u8 = 2;
-const ADAM: u8 = 3;
-const NESTEROV: u8 = 1;
-const CENTERED: u8 = 2;
-const AMSGRAD: u8 = 4;
-const DECOUPLED: u8 = 8;
-
-/// Kind, flags and six hyper-parameter slots of an optimizer.
-fn encode_optimizer(optimizer: &Optimizer) -> (u8, u8, [f32; 6]) {
-    let flag = |on: bool, bit: u8| if on { bit } else { 0 };
-    match *optimizer {
-        Optimizer::Sgd(c) => {
-            (SGD, flag(c.nesterov, NESTEROV), [c.lr, c.momentum, c.dampening, c.weight_decay, 0.0, 0.0])
-        }
-        Optimizer::Adagrad(c) => {
-            (ADAGRAD, 0, [c.lr, c.lr_decay, c.weight_decay, c.initial_accumulator_value, c.eps, 0.0])
-        }
-        Optimizer::RmsProp(c) => {
-            (RMSPROP, flag(c.centered, CENTERED), [c.lr, c.alpha, c.eps, c.weight_decay, c.momentum, 0.0])
-        }
-        Optimizer::Adam(c) => (
-            ADAM,
-            flag(c.amsgrad, AMSGRAD) | flag(c.decoupled_weight_decay, DECOUPLED),
-            [c.lr, c.beta1, c.beta2, c.eps, c.weight_decay, 0.0],
-        ),
-    }
-}
-
-fn decode_optimizer(kind: u8, flags: u8, v: &[f32; 6]) -> Option<Optimizer> {
-    let on = |bit: u8| flags & bit != 0;
-    Some(match kind {
-        SGD => Optimizer::Sgd(Sgd {
-            lr: v[0],
-            momentum: v[1],
-            dampening: v[2],
-            weight_decay: v[3],
-            nesterov: on(NESTEROV),
-        }),
-        ADAGRAD => Optimizer::Adagrad(Adagrad {
-            lr: v[0],
-            lr_decay: v[1],
-            weight_decay: v[2],
-            initial_accumulator_value: v[3],
-            eps: v[4],
-        }),
-        RMSPROP => Optimizer::RmsProp(RmsProp {
-            lr: v[0],
-            alpha: v[1],
-            eps: v[2],
-            weight_decay: v[3],
-            momentum: v[4],
-            centered: on(CENTERED),
-        }),
-        ADAM => Optimizer::Adam(Adam {
-            lr: v[0],
-            beta1: v[1],
-            beta2: v[2],
-            eps: v[3],
-            weight_decay: v[4],
-            amsgrad: on(AMSGRAD),
-            decoupled_weight_decay: on(DECOUPLED),
-        }),
-        _ => return None,
-    })
 }
 
 struct Writer<'o> {

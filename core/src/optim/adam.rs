@@ -1,6 +1,13 @@
 //! Adam, AdamW and AMSGrad (`torch.optim.Adam` / `torch.optim.AdamW`).
 
+use crate::error::Result;
 use crate::kernels::{ElementUpdate, Lanes};
+use crate::optim::{bias_correction, check_adam_family, flag, run, weight_decay_terms, Member};
+
+/// Model-file flag: AMSGrad.
+const AMSGRAD: u8 = 4;
+/// Model-file flag: decoupled weight decay (AdamW).
+const DECOUPLED: u8 = 8;
 
 /// Adam hyper-parameters. [`Adam::default`] is PyTorch's `Adam`; [`Adam::adamw`] is
 /// PyTorch's `AdamW` (decoupled weight decay 1e-2).
@@ -11,7 +18,7 @@ use crate::kernels::{ElementUpdate, Lanes};
 /// place of `v`, and `p -= lr/(1-β1^t) · m / (√v / √(1-β2^t) + eps)`.
 ///
 /// State buffers, in order: `m`, `v`, then `v_max` with AMSGrad. The step count `t` is kept
-/// by the caller and advanced once per step by [`crate::optim::Optimizer::step`], never per
+/// by the caller and advanced once per step by [`crate::optim::Step::step`], never per
 /// tensor.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Adam {
@@ -57,7 +64,8 @@ impl Adam {
         Adam { weight_decay: 1e-2, decoupled_weight_decay: true, ..Adam::default() }
     }
 
-    pub(crate) const fn state_buffers(&self) -> usize {
+    /// `m`, `v`, and `v_max` with AMSGrad.
+    pub(crate) const fn buffer_count(&self) -> usize {
         2 + self.amsgrad as usize
     }
 }
@@ -106,5 +114,70 @@ impl ElementUpdate<3> for AdamRule {
         self.moments(p, g, m, v);
         *v_max = v_max.max(*v);
         self.descend(p, *m, *v_max);
+    }
+}
+
+impl Member for Adam {
+    const FILE_CODE: u8 = 3;
+    const NAMES: &'static [&'static str] = &["adam", "adamw"];
+    fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "adam" => Some(Adam::default()),
+            "adamw" => Some(Adam::adamw()),
+            _ => None,
+        }
+    }
+    fn name(&self) -> &'static str {
+        if self.decoupled_weight_decay {
+            "adamw"
+        } else {
+            "adam"
+        }
+    }
+    fn lr(&self) -> f32 {
+        self.lr
+    }
+    fn with_lr(self, lr: f32) -> Self {
+        Adam { lr, ..self }
+    }
+    fn state_buffers(&self) -> usize {
+        self.buffer_count()
+    }
+    fn validate(&self) -> Result<()> {
+        check_adam_family(self.beta1, self.beta2, self.eps, self.weight_decay)
+    }
+    fn encode(&self) -> (u8, [f32; 6]) {
+        (
+            flag(self.amsgrad, AMSGRAD) | flag(self.decoupled_weight_decay, DECOUPLED),
+            [self.lr, self.beta1, self.beta2, self.eps, self.weight_decay, 0.0],
+        )
+    }
+    fn decode(flags: u8, v: &[f32; 6]) -> Self {
+        Adam {
+            lr: v[0],
+            beta1: v[1],
+            beta2: v[2],
+            eps: v[3],
+            weight_decay: v[4],
+            amsgrad: flags & AMSGRAD != 0,
+            decoupled_weight_decay: flags & DECOUPLED != 0,
+        }
+    }
+    fn apply(&self, lr: f32, t: u64, params: &mut [f32], grads: &[f32], state: &mut [f32]) {
+        let bias1 = bias_correction(self.beta1, t);
+        let bias2 = bias_correction(self.beta2, t);
+        let (decay_factor, coupled_decay) = weight_decay_terms(lr, self.weight_decay, self.decoupled_weight_decay);
+        let rule = AdamRule {
+            config: *self,
+            decay_factor,
+            coupled_decay,
+            step_size: lr / bias1,
+            inv_sqrt_bias2: 1.0 / libm::sqrtf(bias2),
+        };
+        if self.amsgrad {
+            run::<_, 3>(&rule, params, grads, state)
+        } else {
+            run::<_, 2>(&rule, params, grads, state)
+        }
     }
 }

@@ -1,12 +1,14 @@
 //! Optimizers over flat parameter and gradient buffers, with PyTorch's update rules and
 //! defaults, learning-rate schedules, and gradient clipping.
 //!
-//! An [`Optimizer`] is a plain value (its hyper-parameters). Its state lives in a flat buffer
-//! the caller owns, [`Optimizer::state_len`] long, and the step counter in a `u64` the caller
-//! owns too, so both can be `static` on a device and saved in a checkpoint.
+//! An optimizer is a plain value (its hyper-parameters): a config such as [`Adam`], or the
+//! [`Optimizer`] enum holding any of them. Its state lives in a flat buffer the caller owns,
+//! [`Step::state_len`] long, and the step counter in a `u64` the caller owns too, so both can
+//! be `static` on a device and saved in a checkpoint. Steps are taken through one trait,
+//! [`Step`], on the enum or on a config (which links only that optimizer into firmware).
 //!
 //! ```
-//! use embergrad::optim::{Adam, Optimizer};
+//! use embergrad::optim::{Adam, Optimizer, Step};
 //! let adam = Optimizer::Adam(Adam { lr: 0.1, ..Adam::default() });
 //! let mut params = [1.0f32, -2.0, 3.0];
 //! let mut state = [0.0f32; 6];
@@ -18,172 +20,75 @@
 //! assert_eq!(steps, 1);
 //! assert!((params[0] - 0.9).abs() < 1e-6 && (params[1] + 1.9).abs() < 1e-6);
 //! ```
+//!
+//! Each optimizer is defined in its own file (its config, defaults, checks, model-file
+//! encoding and update rule, as a [`Member`]); the `optimizers!` list at the bottom of this
+//! file makes the enum and every `match` over it, so adding one is a file and a line.
 
+mod adadelta;
 mod adagrad;
 mod adam;
+mod adamax;
 mod clip;
+mod nadam;
+mod radam;
 mod rmsprop;
+mod rprop;
 mod schedule;
 mod sgd;
 
+pub use adadelta::Adadelta;
 pub use adagrad::Adagrad;
 pub use adam::Adam;
+pub use adamax::Adamax;
 pub use clip::{clip_grad_norm, clip_grad_value, grad_norm};
+pub use nadam::NAdam;
+pub use radam::RAdam;
 pub use rmsprop::RmsProp;
+pub use rprop::Rprop;
 pub use schedule::Schedule;
 pub use sgd::Sgd;
 
 use crate::error::{check_len, Error, Result};
-use crate::kernels::{axpy, run_update, ElementUpdate};
+use crate::kernels::{run_update, ElementUpdate};
 
-/// One of the optimizers, with its hyper-parameters.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Optimizer {
-    /// SGD with optional momentum, dampening, Nesterov and weight decay.
-    Sgd(Sgd),
-    /// Adagrad.
-    Adagrad(Adagrad),
-    /// RMSprop.
-    RmsProp(RmsProp),
-    /// Adam, AdamW (decoupled weight decay) or AMSGrad.
-    Adam(Adam),
+/// One optimizer: everything about it, in its own file.
+pub(crate) trait Member: Copy {
+    /// The code in model files: fixed for this optimizer forever, never reused.
+    const FILE_CODE: u8;
+    /// The names [`Optimizer::from_name`] accepts for it, the canonical one first.
+    const NAMES: &'static [&'static str];
+    /// The configuration a name stands for (PyTorch's defaults), if the name is this member's.
+    fn from_name(name: &str) -> Option<Self>;
+    /// The short name of this configuration (e.g. `"adamw"` for decoupled Adam).
+    fn name(&self) -> &'static str {
+        Self::NAMES[0]
+    }
+    /// The configured learning rate.
+    fn lr(&self) -> f32;
+    /// The same configuration with another learning rate.
+    fn with_lr(self, lr: f32) -> Self;
+    /// State buffers, each as long as the params.
+    fn state_buffers(&self) -> usize;
+    /// The value each state buffer starts at, in buffer order (zeros unless overridden).
+    fn initial_state(&self, _buffer: usize) -> f32 {
+        0.0
+    }
+    /// Checks every hyper-parameter but the learning rate against the ranges PyTorch accepts.
+    fn validate(&self) -> Result<()>;
+    /// Flags and six value slots for the model file (unused slots 0).
+    fn encode(&self) -> (u8, [f32; 6]);
+    /// The configuration [`Member::encode`] wrote, from the flags it knows (the model file
+    /// rejects any other bit by encoding the result again and comparing).
+    fn decode(flags: u8, values: &[f32; 6]) -> Self;
+    /// The update at learning rate `lr` and 1-based step `t`; lengths and hyper-parameters
+    /// are checked.
+    fn apply(&self, lr: f32, t: u64, params: &mut [f32], grads: &[f32], state: &mut [f32]);
 }
 
-impl Optimizer {
-    /// The configured (base) learning rate.
-    pub const fn lr(&self) -> f32 {
-        match self {
-            Optimizer::Sgd(c) => c.lr,
-            Optimizer::Adagrad(c) => c.lr,
-            Optimizer::RmsProp(c) => c.lr,
-            Optimizer::Adam(c) => c.lr,
-        }
-    }
-
-    /// A short name (`"sgd"`, `"adagrad"`, `"rmsprop"`, `"adam"`, `"adamw"`).
-    pub const fn name(&self) -> &'static str {
-        match self {
-            Optimizer::Sgd(_) => "sgd",
-            Optimizer::Adagrad(_) => "adagrad",
-            Optimizer::RmsProp(_) => "rmsprop",
-            Optimizer::Adam(c) if c.decoupled_weight_decay => "adamw",
-            Optimizer::Adam(_) => "adam",
-        }
-    }
-
-    /// Number of state buffers, each as long as the params.
-    const fn state_buffers(&self) -> usize {
-        match self {
-            Optimizer::Sgd(c) => c.state_buffers(),
-            Optimizer::Adagrad(_) => 1,
-            Optimizer::RmsProp(c) => c.state_buffers(),
-            Optimizer::Adam(c) => c.state_buffers(),
-        }
-    }
-
-    /// Length of the state buffer for `param_len` parameters (a `const fn`, so it can size a
-    /// `static` array). The layout is documented on each optimizer's config.
-    pub const fn state_len(&self, param_len: usize) -> usize {
-        self.state_buffers() * param_len
-    }
-
-    /// Checks every hyper-parameter against the ranges PyTorch accepts.
-    #[inline] // so a caller with a known variant (a config's `step`) links only its checks
-    pub fn validate(&self) -> Result<()> {
-        fn check(ok: bool, name: &'static str, reason: &'static str) -> Result<()> {
-            if ok {
-                Ok(())
-            } else {
-                Err(Error::InvalidHyperParameter { name, reason })
-            }
-        }
-        let non_negative = |v: f32| v.is_finite() && v >= 0.0;
-        let fraction = |v: f32| (0.0..1.0).contains(&v);
-        check(non_negative(self.lr()), "lr", "must be finite and non-negative")?;
-        match self {
-            Optimizer::Sgd(c) => {
-                check(non_negative(c.momentum), "momentum", "must be finite and non-negative")?;
-                check(c.dampening.is_finite(), "dampening", "must be finite")?;
-                check(non_negative(c.weight_decay), "weight_decay", "must be finite and non-negative")?;
-                check(
-                    !c.nesterov || (c.momentum > 0.0 && c.dampening == 0.0),
-                    "nesterov",
-                    "needs momentum > 0 and dampening = 0",
-                )
-            }
-            Optimizer::Adagrad(c) => {
-                check(non_negative(c.lr_decay), "lr_decay", "must be finite and non-negative")?;
-                check(non_negative(c.weight_decay), "weight_decay", "must be finite and non-negative")?;
-                check(non_negative(c.initial_accumulator_value), "initial_accumulator_value", "must be non-negative")?;
-                check(non_negative(c.eps), "eps", "must be finite and non-negative")
-            }
-            Optimizer::RmsProp(c) => {
-                check(non_negative(c.alpha) && c.alpha <= 1.0, "alpha", "must be in [0, 1]")?;
-                check(non_negative(c.eps), "eps", "must be finite and non-negative")?;
-                check(non_negative(c.momentum), "momentum", "must be finite and non-negative")?;
-                check(non_negative(c.weight_decay), "weight_decay", "must be finite and non-negative")
-            }
-            Optimizer::Adam(c) => {
-                check(fraction(c.beta1), "beta1", "must be in [0, 1)")?;
-                check(fraction(c.beta2), "beta2", "must be in [0, 1)")?;
-                check(non_negative(c.eps), "eps", "must be finite and non-negative")?;
-                check(non_negative(c.weight_decay), "weight_decay", "must be finite and non-negative")
-            }
-        }
-    }
-
-    /// Puts the state buffer in its starting condition (zeros; Adagrad's initial accumulator).
-    pub fn init_state(&self, state: &mut [f32]) -> Result<()> {
-        if !state.len().is_multiple_of(self.state_buffers().max(1)) {
-            return Err(Error::InvalidHyperParameter {
-                name: "state",
-                reason: "length is not a multiple of the optimizer's buffer count",
-            });
-        }
-        let value = match self {
-            Optimizer::Adagrad(c) => c.initial_accumulator_value,
-            _ => 0.0,
-        };
-        state.fill(value);
-        Ok(())
-    }
-
-    // `step` and `step_with_lr` repeat the `Step` trait's methods as inherent ones so that the
-    // common case, `Optimizer::step`, works without importing the trait; they only delegate.
-
-    /// One step with the configured learning rate; see [`Optimizer::step_with_lr`].
-    pub fn step(&self, steps: &mut u64, params: &mut [f32], grads: &[f32], state: &mut [f32]) -> Result<()> {
-        Step::step(self, steps, params, grads, state)
-    }
-
-    /// One step with learning rate `lr` (e.g. from a [`Schedule`]): advances `steps` by one and
-    /// updates `params` from `grads` and `state`. On an error nothing is modified.
-    pub fn step_with_lr(
-        &self,
-        lr: f32,
-        steps: &mut u64,
-        params: &mut [f32],
-        grads: &[f32],
-        state: &mut [f32],
-    ) -> Result<()> {
-        Step::step_with_lr(self, lr, steps, params, grads, state)
-    }
-
-    /// The same optimizer with another learning rate.
-    pub const fn with_lr(mut self, lr: f32) -> Self {
-        match &mut self {
-            Optimizer::Sgd(c) => c.lr = lr,
-            Optimizer::Adagrad(c) => c.lr = lr,
-            Optimizer::RmsProp(c) => c.lr = lr,
-            Optimizer::Adam(c) => c.lr = lr,
-        }
-        self
-    }
-}
-
-/// Taking optimizer steps. Implemented by [`Optimizer`] and by each optimizer's config
-/// ([`Sgd`], [`Adagrad`], [`RmsProp`], [`Adam`]): calling it on a config directly links only
-/// that optimizer's code into a firmware image, where the enum would link all of them.
+/// Taking optimizer steps: the one way, implemented by [`Optimizer`] and by each optimizer's
+/// config ([`Sgd`], [`Adam`], ...). Calling it on a config directly links only that
+/// optimizer's code into a firmware image, where the enum would link all of them.
 ///
 /// ```
 /// use embergrad::optim::{Sgd, Step};
@@ -193,20 +98,33 @@ impl Optimizer {
 /// assert_eq!(params, [0.9]);
 /// ```
 pub trait Step {
-    /// The optimizer as the enum (for its checks and sizes).
-    fn optimizer(&self) -> Optimizer;
+    /// The configured learning rate.
+    fn lr(&self) -> f32;
+
+    /// Length of the state buffer for `param_len` parameters. (For a `const` size, e.g. a
+    /// `static` buffer, use [`Optimizer::state_len`], a `const fn`.)
+    fn state_len(&self, param_len: usize) -> usize;
+
+    /// Checks every hyper-parameter, with `lr` as the learning rate.
+    fn validate_with_lr(&self, lr: f32) -> Result<()>;
+
+    /// Puts `state` in its starting condition (zeros, or the optimizer's initial values:
+    /// Adagrad's accumulator, Rprop's step sizes). Its length must be a multiple of the
+    /// optimizer's buffer count.
+    fn init_state(&self, state: &mut [f32]) -> Result<()>;
 
     /// The update itself; lengths and hyper-parameters are checked, `t` is the 1-based step.
     #[doc(hidden)]
     fn apply(&self, lr: f32, t: u64, params: &mut [f32], grads: &[f32], state: &mut [f32]);
 
-    /// One step with the configured learning rate.
+    /// One step with the configured learning rate; see [`Step::step_with_lr`].
     fn step(&self, steps: &mut u64, params: &mut [f32], grads: &[f32], state: &mut [f32]) -> Result<()> {
-        self.step_with_lr(self.optimizer().lr(), steps, params, grads, state)
+        self.step_with_lr(self.lr(), steps, params, grads, state)
     }
 
-    /// One step with learning rate `lr`: checks lengths and hyper-parameters, advances `steps`
-    /// by one, and updates `params` and `state`. On an error nothing is modified.
+    /// One step with learning rate `lr` (e.g. from a [`Schedule`]): checks lengths and
+    /// hyper-parameters, advances `steps` by one, and updates `params` and `state`. On an
+    /// error nothing is modified.
     fn step_with_lr(
         &self,
         lr: f32,
@@ -215,11 +133,10 @@ pub trait Step {
         grads: &[f32],
         state: &mut [f32],
     ) -> Result<()> {
-        let optimizer = self.optimizer();
         let n = params.len();
         check_len("grads", n, grads.len())?;
-        check_len("optimizer state", optimizer.state_len(n), state.len())?;
-        optimizer.with_lr(lr).validate()?;
+        check_len("optimizer state", self.state_len(n), state.len())?;
+        self.validate_with_lr(lr)?;
         *steps = steps.saturating_add(1);
         if n > 0 {
             self.apply(lr, *steps, params, grads, state);
@@ -228,111 +145,251 @@ pub trait Step {
     }
 }
 
-impl Step for Optimizer {
-    fn optimizer(&self) -> Optimizer {
-        *self
+impl<M: Member> Step for M {
+    fn lr(&self) -> f32 {
+        Member::lr(self)
+    }
+
+    fn state_len(&self, param_len: usize) -> usize {
+        self.state_buffers() * param_len
+    }
+
+    fn validate_with_lr(&self, lr: f32) -> Result<()> {
+        check_lr(lr)?;
+        self.validate()
+    }
+
+    fn init_state(&self, state: &mut [f32]) -> Result<()> {
+        let buffers = self.state_buffers();
+        if buffers == 0 {
+            return check_len("optimizer state", 0, state.len());
+        }
+        if !state.len().is_multiple_of(buffers) {
+            return Err(Error::StateLength { buffers, actual: state.len() });
+        }
+        let n = state.len() / buffers;
+        for (k, buffer) in state.chunks_exact_mut(n.max(1)).enumerate() {
+            buffer.fill(self.initial_state(k));
+        }
+        Ok(())
     }
 
     fn apply(&self, lr: f32, t: u64, params: &mut [f32], grads: &[f32], state: &mut [f32]) {
-        match self {
-            Optimizer::Sgd(c) => c.apply(lr, t, params, grads, state),
-            Optimizer::Adagrad(c) => c.apply(lr, t, params, grads, state),
-            Optimizer::RmsProp(c) => c.apply(lr, t, params, grads, state),
-            Optimizer::Adam(c) => c.apply(lr, t, params, grads, state),
-        }
+        Member::apply(self, lr, t, params, grads, state)
     }
 }
 
-impl Step for Sgd {
-    fn optimizer(&self) -> Optimizer {
-        Optimizer::Sgd(*self)
-    }
-
-    fn apply(&self, lr: f32, t: u64, params: &mut [f32], grads: &[f32], state: &mut [f32]) {
-        if self.momentum != 0.0 {
-            run(&sgd::MomentumRule { config: *self, lr, first_step: t == 1 }, params, grads, state);
-        } else if self.weight_decay != 0.0 {
-            run(&sgd::PlainRule { lr, weight_decay: self.weight_decay }, params, grads, state);
-        } else {
-            axpy(params, -lr, grads);
-        }
-    }
+/// Checks a learning rate: finite and not negative.
+fn check_lr(lr: f32) -> Result<()> {
+    crate::error::check_hyper_parameter(crate::error::non_negative(lr), "lr", "must be finite and non-negative")
 }
 
-impl Step for Adagrad {
-    fn optimizer(&self) -> Optimizer {
-        Optimizer::Adagrad(*self)
-    }
+/// Defines [`Optimizer`] and everything that enumerates its members from one list of
+/// `Variant => config type` lines.
+macro_rules! optimizers {
+    ($($(#[$doc:meta])* $variant:ident => $config:ident,)*) => {
+        /// One of the optimizers, with its hyper-parameters.
+        #[derive(Clone, Copy, Debug, PartialEq)]
+        pub enum Optimizer {
+            $($(#[$doc])* $variant($config),)*
+        }
 
-    fn apply(&self, lr: f32, t: u64, params: &mut [f32], grads: &[f32], state: &mut [f32]) {
-        let clr = (f64::from(lr) / (1.0 + (t - 1) as f64 * f64::from(self.lr_decay))) as f32;
-        run(&adagrad::AdagradRule { clr, weight_decay: self.weight_decay, eps: self.eps }, params, grads, state)
-    }
+        $(
+            impl From<$config> for Optimizer {
+                fn from(config: $config) -> Self {
+                    Optimizer::$variant(config)
+                }
+            }
+        )*
+
+        impl Optimizer {
+            /// The canonical names of every optimizer (see [`Optimizer::from_name`]).
+            pub const NAMES: [&'static str; [$(stringify!($variant)),*].len()] = [$(<$config as Member>::NAMES[0]),*];
+
+            /// The configured (base) learning rate.
+            pub fn lr(&self) -> f32 {
+                match self {
+                    $(Optimizer::$variant(c) => Member::lr(c),)*
+                }
+            }
+
+            /// A short name (`"sgd"`, `"adam"`, `"adamw"`, `"rprop"`, ...).
+            pub fn name(&self) -> &'static str {
+                match self {
+                    $(Optimizer::$variant(c) => c.name(),)*
+                }
+            }
+
+            /// The optimizer a name stands for, with PyTorch's defaults: a canonical name
+            /// from [`Optimizer::NAMES`], or an alias (`"adamw"`, `"momentum"` for SGD with
+            /// momentum 0.9).
+            pub fn from_name(name: &str) -> Option<Optimizer> {
+                $(if let Some(config) = <$config as Member>::from_name(name) {
+                    return Some(Optimizer::$variant(config));
+                })*
+                None
+            }
+
+            /// Number of state buffers, each as long as the params.
+            pub const fn state_buffers(&self) -> usize {
+                match self {
+                    $(Optimizer::$variant(c) => c.buffer_count(),)*
+                }
+            }
+
+            /// Length of the state buffer for `param_len` parameters (a `const fn`, so it can
+            /// size a `static` array). The layout is documented on each optimizer's config.
+            pub const fn state_len(&self, param_len: usize) -> usize {
+                self.state_buffers() * param_len
+            }
+
+            /// Checks every hyper-parameter against the ranges PyTorch accepts.
+            pub fn validate(&self) -> Result<()> {
+                self.validate_with_lr(self.lr())
+            }
+
+            /// The same optimizer with another learning rate.
+            pub fn with_lr(self, lr: f32) -> Self {
+                match self {
+                    $(Optimizer::$variant(c) => Optimizer::$variant(c.with_lr(lr)),)*
+                }
+            }
+
+            /// The code, flags and six value slots the model file stores.
+            pub(crate) fn encode(&self) -> (u8, u8, [f32; 6]) {
+                match self {
+                    $(Optimizer::$variant(c) => {
+                        let (flags, values) = c.encode();
+                        (<$config as Member>::FILE_CODE, flags, values)
+                    })*
+                }
+            }
+
+            /// The optimizer a model file's code, flags and values describe, if known.
+            pub(crate) fn decode(code: u8, flags: u8, values: &[f32; 6]) -> Option<Optimizer> {
+                $(if code == <$config as Member>::FILE_CODE {
+                    return Some(Optimizer::$variant(<$config as Member>::decode(flags, values)));
+                })*
+                None
+            }
+        }
+
+        impl Step for Optimizer {
+            fn lr(&self) -> f32 {
+                Optimizer::lr(self)
+            }
+
+            fn state_len(&self, param_len: usize) -> usize {
+                Optimizer::state_len(self, param_len)
+            }
+
+            fn validate_with_lr(&self, lr: f32) -> Result<()> {
+                match self {
+                    $(Optimizer::$variant(c) => c.validate_with_lr(lr),)*
+                }
+            }
+
+            fn init_state(&self, state: &mut [f32]) -> Result<()> {
+                match self {
+                    $(Optimizer::$variant(c) => c.init_state(state),)*
+                }
+            }
+
+            fn apply(&self, lr: f32, t: u64, params: &mut [f32], grads: &[f32], state: &mut [f32]) {
+                match self {
+                    $(Optimizer::$variant(c) => Member::apply(c, lr, t, params, grads, state),)*
+                }
+            }
+        }
+
+        const _: () = assert!(
+            codes_are_unique(&[$(<$config as Member>::FILE_CODE),*]),
+            "two optimizers share a model-file code"
+        );
+    };
 }
 
-impl Step for RmsProp {
-    fn optimizer(&self) -> Optimizer {
-        Optimizer::RmsProp(*self)
-    }
-
-    fn apply(&self, lr: f32, _t: u64, params: &mut [f32], grads: &[f32], state: &mut [f32]) {
-        let rule = rmsprop::RmsRule { config: *self, lr };
-        match self.state_buffers() {
-            1 => run::<_, 1>(&rule, params, grads, state),
-            2 => run::<_, 2>(&rule, params, grads, state),
-            _ => run::<_, 3>(&rule, params, grads, state),
+/// Whether no code appears twice (checked at compile time over the list).
+const fn codes_are_unique(codes: &[u8]) -> bool {
+    let mut i = 0;
+    while i < codes.len() {
+        let mut j = i + 1;
+        while j < codes.len() {
+            if codes[i] == codes[j] {
+                return false;
+            }
+            j += 1;
         }
+        i += 1;
     }
+    true
 }
 
-impl Step for Adam {
-    fn optimizer(&self) -> Optimizer {
-        Optimizer::Adam(*self)
-    }
-
-    fn apply(&self, lr: f32, t: u64, params: &mut [f32], grads: &[f32], state: &mut [f32]) {
-        let bias1 = bias_correction(self.beta1, t);
-        let bias2 = bias_correction(self.beta2, t);
-        let (decay_factor, coupled_decay) =
-            if self.decoupled_weight_decay { (1.0 - lr * self.weight_decay, 0.0) } else { (1.0, self.weight_decay) };
-        let rule = adam::AdamRule {
-            config: *self,
-            decay_factor,
-            coupled_decay,
-            step_size: lr / bias1,
-            inv_sqrt_bias2: 1.0 / libm::sqrtf(bias2),
-        };
-        if self.amsgrad {
-            run::<_, 3>(&rule, params, grads, state)
-        } else {
-            run::<_, 2>(&rule, params, grads, state)
-        }
-    }
+optimizers! {
+    /// SGD with optional momentum, dampening, Nesterov and weight decay.
+    Sgd => Sgd,
+    /// Adagrad.
+    Adagrad => Adagrad,
+    /// RMSprop.
+    RmsProp => RmsProp,
+    /// Adam, AdamW (decoupled weight decay) or AMSGrad.
+    Adam => Adam,
+    /// NAdam (Adam with Nesterov momentum), optionally with decoupled weight decay.
+    NAdam => NAdam,
+    /// RAdam (Adam with the variance of the adaptive rate rectified).
+    RAdam => RAdam,
+    /// Adamax (Adam with the infinity norm).
+    Adamax => Adamax,
+    /// Adadelta.
+    Adadelta => Adadelta,
+    /// Rprop (resilient backpropagation: per-weight step sizes from gradient signs), FANN's
+    /// default trainer, for small full-batch problems.
+    Rprop => Rprop,
 }
 
 /// Adam's bias correction `1 - β^t`, computed as `-expm1(t · ln1p(β - 1))`: accurate to a
 /// few ulps in f32 even when `β^t` is close to 1 (where `1 - powf(β, t)` would cancel), and
 /// without double-precision arithmetic, which a Cortex-M4F does in software.
-fn bias_correction(beta: f32, t: u64) -> f32 {
+pub(crate) fn bias_correction(beta: f32, t: u64) -> f32 {
     // β - 1 is exact for β in [0.5, 1] (Sterbenz); t beyond 2^24 no longer matters (→ 1).
     -libm::expm1f(t as f32 * libm::log1pf(beta - 1.0))
 }
 
-/// Splits the (checked) state into `S` buffers of `params.len()` and runs the rule.
-fn run<U: ElementUpdate<S>, const S: usize>(rule: &U, params: &mut [f32], grads: &[f32], state: &mut [f32]) {
+/// Splits the (checked) state into `S` buffers of `params.len()` and runs the rule on the
+/// SIMD level in use.
+pub(crate) fn run<U: ElementUpdate<S>, const S: usize>(rule: &U, params: &mut [f32], grads: &[f32], state: &mut [f32]) {
     let n = params.len();
     let mut buffers = state.chunks_exact_mut(n);
     let states: [&mut [f32]; S] = core::array::from_fn(|_| buffers.next().unwrap_or_default());
     run_update(rule, params, grads, states);
 }
 
-/// One plain SGD step, `params -= lr · grads`, over the flat buffers.
-///
-/// ```
-/// let mut params = [1.0f32, 2.0];
-/// embergrad::sgd_step(&mut params, &[0.5, -1.0], 0.1).unwrap();
-/// assert_eq!(params, [0.95, 2.1]);
-/// ```
-pub fn sgd_step(params: &mut [f32], grads: &[f32], lr: f32) -> Result<()> {
-    Sgd::new(lr).step(&mut 0, params, grads, &mut [])
+/// Checks the hyper-parameters shared by the Adam family: betas in `[0, 1)`, `eps` and
+/// `weight_decay` finite and non-negative.
+pub(crate) fn check_adam_family(beta1: f32, beta2: f32, eps: f32, weight_decay: f32) -> Result<()> {
+    use crate::error::{check_hyper_parameter as check, non_negative};
+    let fraction = |v: f32| (0.0..1.0).contains(&v);
+    check(fraction(beta1), "beta1", "must be in [0, 1)")?;
+    check(fraction(beta2), "beta2", "must be in [0, 1)")?;
+    check(non_negative(eps), "eps", "must be finite and non-negative")?;
+    check(non_negative(weight_decay), "weight_decay", "must be finite and non-negative")
+}
+
+/// Weight decay the Adam family's way: `(factor applied to p first, decay added to g)`,
+/// `(1 - lr·wd, 0)` when decoupled (AdamW style), `(1, wd)` otherwise.
+pub(crate) fn weight_decay_terms(lr: f32, weight_decay: f32, decoupled: bool) -> (f32, f32) {
+    if decoupled {
+        (1.0 - lr * weight_decay, 0.0)
+    } else {
+        (1.0, weight_decay)
+    }
+}
+
+/// Sets `bit` in flags when `on`.
+pub(crate) const fn flag(on: bool, bit: u8) -> u8 {
+    if on {
+        bit
+    } else {
+        0
+    }
 }

@@ -1,6 +1,11 @@
 //! RMSprop (`torch.optim.RMSprop`), plain, with momentum, centered, or both.
 
+use crate::error::{check_hyper_parameter as check, non_negative, Result};
 use crate::kernels::{ElementUpdate, Lanes};
+use crate::optim::{flag, run, Member};
+
+/// Model-file flag: centered.
+const CENTERED: u8 = 2;
 
 /// RMSprop hyper-parameters. `Default` gives PyTorch's defaults.
 ///
@@ -32,7 +37,8 @@ impl Default for RmsProp {
 }
 
 impl RmsProp {
-    pub(crate) const fn state_buffers(&self) -> usize {
+    /// `sq`, then `buf` with momentum, then `avg_g` when centered.
+    pub(crate) const fn buffer_count(&self) -> usize {
         1 + (self.momentum > 0.0) as usize + self.centered as usize
     }
 }
@@ -91,5 +97,49 @@ impl ElementUpdate<3> for RmsRule {
     #[inline(always)]
     fn apply<V: Lanes>(&self, p: &mut V, g: V, [sq, buf, avg_g]: &mut [V; 3]) {
         rms_apply(&self.config, self.lr, p, g, sq, Some(buf), Some(avg_g));
+    }
+}
+
+impl Member for RmsProp {
+    const FILE_CODE: u8 = 2;
+    const NAMES: &'static [&'static str] = &["rmsprop"];
+    fn from_name(name: &str) -> Option<Self> {
+        (name == "rmsprop").then(RmsProp::default)
+    }
+    fn lr(&self) -> f32 {
+        self.lr
+    }
+    fn with_lr(self, lr: f32) -> Self {
+        RmsProp { lr, ..self }
+    }
+    fn state_buffers(&self) -> usize {
+        self.buffer_count()
+    }
+    fn validate(&self) -> Result<()> {
+        check(non_negative(self.alpha) && self.alpha <= 1.0, "alpha", "must be in [0, 1]")?;
+        check(non_negative(self.eps), "eps", "must be finite and non-negative")?;
+        check(non_negative(self.momentum), "momentum", "must be finite and non-negative")?;
+        check(non_negative(self.weight_decay), "weight_decay", "must be finite and non-negative")
+    }
+    fn encode(&self) -> (u8, [f32; 6]) {
+        (flag(self.centered, CENTERED), [self.lr, self.alpha, self.eps, self.weight_decay, self.momentum, 0.0])
+    }
+    fn decode(flags: u8, v: &[f32; 6]) -> Self {
+        RmsProp {
+            lr: v[0],
+            alpha: v[1],
+            eps: v[2],
+            weight_decay: v[3],
+            momentum: v[4],
+            centered: flags & CENTERED != 0,
+        }
+    }
+    fn apply(&self, lr: f32, _t: u64, params: &mut [f32], grads: &[f32], state: &mut [f32]) {
+        let rule = RmsRule { config: *self, lr };
+        match self.buffer_count() {
+            1 => run::<_, 1>(&rule, params, grads, state),
+            2 => run::<_, 2>(&rule, params, grads, state),
+            _ => run::<_, 3>(&rule, params, grads, state),
+        }
     }
 }

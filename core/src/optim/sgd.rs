@@ -1,6 +1,11 @@
 //! Stochastic gradient descent, with PyTorch's momentum, dampening, Nesterov and weight decay.
 
-use crate::kernels::{ElementUpdate, Lanes};
+use crate::error::{check_hyper_parameter as check, non_negative, Result};
+use crate::kernels::{axpy, ElementUpdate, Lanes};
+use crate::optim::{flag, run, Member};
+
+/// Model-file flag: Nesterov momentum.
+const NESTEROV: u8 = 1;
 
 /// SGD hyper-parameters (`torch.optim.SGD`). `Default` gives PyTorch's defaults.
 ///
@@ -37,7 +42,7 @@ impl Sgd {
     }
 
     /// Number of state buffers (each as long as the params).
-    pub(crate) const fn state_buffers(&self) -> usize {
+    pub(crate) const fn buffer_count(&self) -> usize {
         if self.momentum != 0.0 {
             1
         } else {
@@ -76,5 +81,51 @@ impl ElementUpdate<1> for MomentumRule {
             .flush_subnormal();
         let direction = if c.nesterov { buf.mul_add(V::splat(c.momentum), g) } else { *buf };
         *p = direction.mul_add(V::splat(-self.lr), *p);
+    }
+}
+
+impl Member for Sgd {
+    const FILE_CODE: u8 = 0;
+    const NAMES: &'static [&'static str] = &["sgd", "momentum"];
+    fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "sgd" => Some(Sgd::default()),
+            "momentum" => Some(Sgd { momentum: 0.9, ..Sgd::default() }),
+            _ => None,
+        }
+    }
+    fn lr(&self) -> f32 {
+        self.lr
+    }
+    fn with_lr(self, lr: f32) -> Self {
+        Sgd { lr, ..self }
+    }
+    fn state_buffers(&self) -> usize {
+        self.buffer_count()
+    }
+    fn validate(&self) -> Result<()> {
+        check(non_negative(self.momentum), "momentum", "must be finite and non-negative")?;
+        check(self.dampening.is_finite(), "dampening", "must be finite")?;
+        check(non_negative(self.weight_decay), "weight_decay", "must be finite and non-negative")?;
+        check(
+            !self.nesterov || (self.momentum > 0.0 && self.dampening == 0.0),
+            "nesterov",
+            "needs momentum > 0 and dampening = 0",
+        )
+    }
+    fn encode(&self) -> (u8, [f32; 6]) {
+        (flag(self.nesterov, NESTEROV), [self.lr, self.momentum, self.dampening, self.weight_decay, 0.0, 0.0])
+    }
+    fn decode(flags: u8, v: &[f32; 6]) -> Self {
+        Sgd { lr: v[0], momentum: v[1], dampening: v[2], weight_decay: v[3], nesterov: flags & NESTEROV != 0 }
+    }
+    fn apply(&self, lr: f32, t: u64, params: &mut [f32], grads: &[f32], state: &mut [f32]) {
+        if self.momentum != 0.0 {
+            run(&MomentumRule { config: *self, lr, first_step: t == 1 }, params, grads, state);
+        } else if self.weight_decay != 0.0 {
+            run(&PlainRule { lr, weight_decay: self.weight_decay }, params, grads, state);
+        } else {
+            axpy(params, -lr, grads);
+        }
     }
 }

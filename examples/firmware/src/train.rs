@@ -2,9 +2,9 @@
 
 use cortex_m::singleton;
 use cortex_m_semihosting::hprintln;
-use embergrad::optim::{Adam, Step};
+use embergrad::optim::{Adam, Sgd, Step};
 use embergrad::{
-    accuracy, init_params, sgd_step, Activation, Batch, Error, Init, LayerSpec, Loss, Rng, Spec, Target,
+    accuracy, init_params, Activation, Batch, Error, Init, LayerSpec, Loss, Rng, Spec, Target,
 };
 
 const XOR_LAYERS: [LayerSpec; 2] = [LayerSpec::new(2, 4, Activation::Tanh), LayerSpec::new(4, 1, Activation::Sigmoid)];
@@ -103,7 +103,7 @@ fn train_xor() -> Result<f32, Error> {
     for epoch in 1..=8 {
         for _ in 0..500 {
             loss = XOR.loss_and_gradients(params, grads, workspace, Loss::Mse, &batch)?;
-            sgd_step(params, grads, 2.0)?;
+            Sgd::new(2.0).step(&mut 0, params, grads, &mut [])?;
         }
         hprintln!("xor epoch {} (500 steps): mse {}", epoch, loss);
     }

@@ -6,7 +6,8 @@
 use core::arch::{asm, global_asm};
 use core::fmt::Write;
 
-use embergrad::{init_params, sgd_step, Activation, Batch, Init, LayerSpec, Loss, Rng, Spec, Target};
+use embergrad::optim::{Sgd, Step};
+use embergrad::{init_params, Activation, Batch, Init, LayerSpec, Loss, Rng, Spec, Target};
 
 const LAYERS: [LayerSpec; 2] = [LayerSpec::new(2, 4, Activation::Tanh), LayerSpec::new(4, 1, Activation::Sigmoid)];
 const XOR: Spec<'static> = Spec::new(&LAYERS);
@@ -23,7 +24,7 @@ fn train() -> Result<(f32, [f32; SAMPLES]), embergrad::Error> {
     let mut loss = 0.0;
     for _ in 0..4000 {
         loss = XOR.loss_and_gradients(&params, &mut grads, &mut workspace, Loss::Mse, &batch)?;
-        sgd_step(&mut params, &grads, 2.0)?;
+        Sgd::new(2.0).step(&mut 0, &mut params, &grads, &mut [])?;
     }
     let mut outputs = [0.0; SAMPLES];
     outputs.copy_from_slice(XOR.forward(&params, &INPUT, SAMPLES, &mut workspace)?);

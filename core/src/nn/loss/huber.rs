@@ -1,8 +1,8 @@
 //! The Huber loss (`huber_loss`).
 
-use crate::error::Result;
+use crate::error::{check_hyper_parameter, Result};
 use crate::graph::{NodeId, NodeStore, SampleLoss, SampleNodes, Scalar, Tape};
-use crate::nn::loss::{build_mean_of_terms, check_parameter, mean_of_terms, ElementLoss, Member, Target, TargetKind};
+use crate::nn::loss::{build_mean_of_terms, mean_of_terms, ElementLoss, Member, Target, TargetKind};
 
 /// `½d²` where `|d| ≤ delta`, else `delta·(|d| - ½delta)`, with `d = output - target`,
 /// averaged over all elements; gradient `d` or `±delta`, over `N`.
@@ -48,7 +48,7 @@ impl Member for Huber {
     const NAME: &'static str = "huber";
     const TARGET: TargetKind = TargetKind::Values;
     fn validate(&self) -> Result<()> {
-        check_parameter(self.delta.is_finite() && self.delta > 0.0, "delta", "must be finite and positive")
+        check_hyper_parameter(self.delta.is_finite() && self.delta > 0.0, "delta", "must be finite and positive")
     }
     fn mean(&self, output: &[f32], _outputs: usize, target: Target<'_>, grad: Option<&mut [f32]>) -> f32 {
         mean_of_terms(self, output, target, grad)

@@ -274,12 +274,3 @@ impl Loss {
         }
     }
 }
-
-/// Checks that a hyper-parameter lies in a range.
-pub(crate) fn check_parameter(ok: bool, name: &'static str, reason: &'static str) -> Result<()> {
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::InvalidHyperParameter { name, reason })
-    }
-}

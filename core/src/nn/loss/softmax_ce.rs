@@ -1,10 +1,10 @@
 //! Softmax cross-entropy with class-index targets (`cross_entropy`), plain and with label
 //! smoothing: one formula, two members.
 
-use crate::error::Result;
+use crate::error::{check_hyper_parameter, Result};
 use crate::graph::{NodeId, NodeStore, SampleLoss, SampleNodes, Scalar, Tape};
 use crate::kernels;
-use crate::nn::loss::{check_parameter, Member, Target, TargetKind};
+use crate::nn::loss::{Member, Target, TargetKind};
 
 /// `mean(logsumexp(z) - z[label])`; gradient `(softmax(z) - onehot(label)) / batch`.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -110,7 +110,7 @@ impl Member for LabelSmoothingCrossEntropy {
     const NAME: &'static str = "softmax_ce_smoothed";
     const TARGET: TargetKind = TargetKind::Classes;
     fn validate(&self) -> Result<()> {
-        check_parameter((0.0..=1.0).contains(&self.smoothing), "smoothing", "must be in [0, 1]")
+        check_hyper_parameter((0.0..=1.0).contains(&self.smoothing), "smoothing", "must be in [0, 1]")
     }
     fn mean(&self, output: &[f32], outputs: usize, target: Target<'_>, grad: Option<&mut [f32]>) -> f32 {
         cross_entropy(output, outputs, target, self.smoothing, grad)
