@@ -3,7 +3,7 @@
 //! model loads and predicts PyTorch's outputs; exports parse back with the safetensors crate.
 
 use embergrad::io::{encoded_len, inspect, load, load_for_spec, save, Checkpoint};
-use embergrad::optim::{Adam, Optimizer};
+use embergrad::optim::{Adadelta, Adagrad, Adam, Adamax, NAdam, Optimizer, RAdam, RmsProp, Rprop, Sgd};
 use embergrad::Step;
 use embergrad::{Activation, Batch, Error, Init, LayerSpec, Loss, Mlp, Rng, Spec, Target};
 use embergrad_std::model::{decode, encode, from_safetensors, load_file, save_file, to_safetensors};
@@ -62,6 +62,12 @@ fn every_activation_round_trips_under_its_fixed_code() {
         (Activation::LeakyRelu, 2),
         (Activation::Sigmoid, 3),
         (Activation::Tanh, 4),
+        (Activation::Gelu, 5),
+        (Activation::GeluTanh, 6),
+        (Activation::Silu, 7),
+        (Activation::Elu, 8),
+        (Activation::Softplus, 9),
+        (Activation::Mish, 10),
     ];
     assert_eq!(documented.len(), Activation::ALL.len(), "a new activation needs a code in this table");
     for (activation, code) in documented {
@@ -82,6 +88,66 @@ fn every_activation_round_trips_under_its_fixed_code() {
         unknown[body..].copy_from_slice(&checksum);
         let err = inspect(&unknown).unwrap_err();
         assert!(err.to_string().contains("unknown activation code"), "{err}");
+    }
+}
+
+/// The optimizer codes are part of the file format too (the checkpoint section's first byte):
+/// every optimizer is stored under its documented code, with non-default hyper-parameters
+/// and its state, loads back as itself, and a code no optimizer has is an error.
+#[test]
+fn every_optimizer_round_trips_under_its_fixed_code() {
+    let documented = [
+        ("sgd", 0u8),
+        ("adagrad", 1),
+        ("rmsprop", 2),
+        ("adam", 3),
+        ("nadam", 4),
+        ("radam", 5),
+        ("adamax", 6),
+        ("adadelta", 7),
+        ("rprop", 8),
+    ];
+    assert_eq!(documented.len(), Optimizer::NAMES.len(), "a new optimizer needs a code in this table");
+    let variants = [
+        Optimizer::Sgd(Sgd { lr: 0.3, momentum: 0.8, dampening: 0.0, weight_decay: 0.01, nesterov: true }),
+        Optimizer::Adagrad(Adagrad { lr: 0.2, lr_decay: 0.01, initial_accumulator_value: 0.1, ..Adagrad::default() }),
+        Optimizer::RmsProp(RmsProp { momentum: 0.5, centered: true, ..RmsProp::default() }),
+        Optimizer::Adam(Adam { amsgrad: true, ..Adam::adamw() }),
+        Optimizer::NAdam(NAdam {
+            momentum_decay: 0.01,
+            decoupled_weight_decay: true,
+            weight_decay: 0.1,
+            ..NAdam::default()
+        }),
+        Optimizer::RAdam(RAdam { decoupled_weight_decay: true, weight_decay: 0.1, ..RAdam::default() }),
+        Optimizer::Adamax(Adamax { beta1: 0.8, ..Adamax::default() }),
+        Optimizer::Adadelta(Adadelta { rho: 0.5, ..Adadelta::default() }),
+        Optimizer::Rprop(Rprop { eta_plus: 1.5, step_max: 2.0, ..Rprop::default() }),
+    ];
+    for ((name, code), optimizer) in documented.into_iter().zip(variants) {
+        assert_eq!(
+            Optimizer::from_name(name).map(|o| std::mem::discriminant(&o)),
+            Some(std::mem::discriminant(&optimizer))
+        );
+        let (params, _, _, _) = trained();
+        let state: Vec<f32> = (0..optimizer.state_len(params.len())).map(|i| i as f32 * 0.5).collect();
+        let checkpoint = Checkpoint { optimizer, steps: 17, epoch: 2, state: &state };
+        let bytes = encode(&NET, &params, Some(checkpoint)).unwrap();
+        let at = 16 + 12 * NET.layers().len() + 4 + 4 * params.len();
+        assert_eq!(bytes[at], code, "{name}");
+        let restored = decode(&bytes).unwrap().checkpoint.unwrap();
+        assert_eq!(
+            (restored.optimizer, restored.steps, restored.epoch, &restored.state[..]),
+            (optimizer, 17, 2, &state[..]),
+            "{name}"
+        );
+        let mut unknown = bytes.clone();
+        unknown[at] = 200;
+        let body = unknown.len() - 4;
+        let checksum = embergrad::io::crc32(&unknown[..body]).to_le_bytes();
+        unknown[body..].copy_from_slice(&checksum);
+        let err = inspect(&unknown).unwrap_err();
+        assert!(err.to_string().contains("unknown optimizer"), "{err}");
     }
 }
 
