@@ -7,7 +7,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use embergrad::optim::{grad_norm, Optimizer, Schedule, Sgd, Step};
+use embergrad::optim::{grad_norm, Optimizer, ReduceOnPlateau, Schedule, Sgd, Step};
 use embergrad::{accuracy, AlignedBuffer, Batch, Error, Loss, Mlp, OptimizerState, Rng, Spec, Target};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -39,6 +39,10 @@ pub struct TrainerConfig {
     pub optimizer: Optimizer,
     /// Learning rate per epoch, from the optimizer's learning rate.
     pub schedule: Schedule,
+    /// Also lower the learning rate when the epoch's validation loss (the training loss
+    /// without validation data) stops improving: its factor multiplies the optimizer's
+    /// learning rate (so a checkpoint keeps it); its own starting rate is not used.
+    pub plateau: Option<ReduceOnPlateau>,
     /// The loss (classification: class-index targets).
     pub loss: Loss,
     /// Seed of the data shuffling (each epoch has its own stream, so a resumed run shuffles
@@ -66,6 +70,7 @@ impl Default for TrainerConfig {
             batch_size: 64,
             optimizer: Optimizer::Adam(embergrad::optim::Adam::default()),
             schedule: Schedule::Constant,
+            plateau: None,
             loss: Loss::SoftmaxCrossEntropy,
             seed: 1,
             shards: 2,
@@ -149,6 +154,8 @@ impl From<Error> for TrainError {
 pub struct Trainer {
     config: TrainerConfig,
     optimizer: OptimizerState,
+    /// The plateau detector's state, as a factor of the learning rate (starts at 1).
+    plateau: Option<ReduceOnPlateau>,
     /// Epochs completed so far.
     epoch: usize,
     sharded: ShardedGradients,
@@ -165,7 +172,12 @@ impl Trainer {
 
     fn with_state(config: TrainerConfig, optimizer: OptimizerState, epoch: usize, param_len: usize) -> Self {
         let sharded = ShardedGradients::new(param_len, config.shards);
-        Trainer { config, optimizer, epoch, sharded, grads: AlignedBuffer::zeroed(param_len), history: Vec::new() }
+        let plateau = config.plateau.map(|mut plateau| {
+            plateau.reset(1.0);
+            plateau
+        });
+        let grads = AlignedBuffer::zeroed(param_len);
+        Trainer { config, optimizer, plateau, epoch, sharded, grads, history: Vec::new() }
     }
 
     /// Resumes from a checkpoint written by a trainer: the network, the optimizer (with the
@@ -283,6 +295,14 @@ impl Trainer {
                 skipped_batches: skipped,
             };
             self.history.push(report);
+            if let Some(plateau) = &mut self.plateau {
+                let before = plateau.lr();
+                let after = plateau.step(validation_loss.unwrap_or(report.train_loss))?;
+                if after < before {
+                    let optimizer = self.optimizer.optimizer;
+                    self.optimizer.optimizer = optimizer.with_lr(optimizer.lr() * (after / before));
+                }
+            }
             on_epoch(&report, net);
             if let Some(path) = &self.config.checkpoint {
                 let state = TrainingState {
@@ -310,7 +330,8 @@ impl Trainer {
         Ok(())
     }
 
-    /// How far divergence handling has lowered the optimizer's learning rate below `base`.
+    /// How far divergence handling and the plateau detector have lowered the optimizer's
+    /// learning rate below `base`.
     fn lr_reduction(&self, base: f32) -> f32 {
         if base > 0.0 {
             self.optimizer.optimizer.lr() / base

@@ -302,7 +302,7 @@ fn schedules_follow_pytorchs_closed_forms() {
     assert!(close(cosine.lr_at(base, 5), 0.001 + 0.099 * 0.5));
     assert!(close(cosine.lr_at(base, 10), 0.001));
     assert!(close(cosine.lr_at(base, 3), 0.001 + 0.099 * (1.0 + (std::f64::consts::PI * 0.3).cos()) / 2.0));
-    let warmup = Schedule::LinearWarmup { start_factor: 0.25, warmup_steps: 4 };
+    let warmup = Schedule::Linear { start_factor: 0.25, end_factor: 1.0, total_iters: 4 };
     assert!(close(warmup.lr_at(base, 0), 0.025) && close(warmup.lr_at(base, 2), 0.0625));
     assert!(close(warmup.lr_at(base, 4), 0.1) && close(warmup.lr_at(base, 100), 0.1));
     assert_eq!(Schedule::Constant.lr_at(base, 1000), base);

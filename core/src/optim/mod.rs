@@ -46,7 +46,7 @@ pub use nadam::NAdam;
 pub use radam::RAdam;
 pub use rmsprop::RmsProp;
 pub use rprop::Rprop;
-pub use schedule::Schedule;
+pub use schedule::{Anneal, PlateauMode, ReduceOnPlateau, Schedule};
 pub use sgd::Sgd;
 
 use crate::error::{check_len, Error, Result};

@@ -6,8 +6,9 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
-use embergrad::optim::{Adagrad, Adam, Optimizer, RmsProp, Schedule, Sgd};
+use clap::{Parser, Subcommand};
+use embergrad::nn::TargetKind;
+use embergrad::optim::{Anneal, Optimizer, ReduceOnPlateau, Schedule};
 use embergrad::{argmax, Activation, Init, LayerSpec, Loss, Mlp, Rng};
 use embergrad_std::trainer::{evaluate, OnDivergence, Trainer, TrainerConfig};
 use embergrad_std::Dataset;
@@ -54,22 +55,48 @@ struct DataArgs {
     scale: f32,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum OptimizerName {
-    Sgd,
-    Momentum,
-    Adagrad,
-    Rmsprop,
-    Adam,
-    Adamw,
+/// `value` as an activation name ([`Activation::from_name`]).
+fn parse_activation(value: &str) -> Result<Activation, String> {
+    Activation::from_name(value).ok_or_else(|| unknown("activation", value, Activation::names()))
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum ActivationName {
-    Relu,
-    LeakyRelu,
-    Tanh,
-    Sigmoid,
+/// `value` as a loss name ([`Loss::from_name`]).
+fn parse_loss(value: &str) -> Result<Loss, String> {
+    Loss::from_name(value).ok_or_else(|| unknown("loss", value, Loss::names()))
+}
+
+/// `value` as an optimizer name ([`Optimizer::from_name`]).
+fn parse_optimizer(value: &str) -> Result<Optimizer, String> {
+    Optimizer::from_name(value).ok_or_else(|| unknown("optimizer", value, Optimizer::NAMES.into_iter()))
+}
+
+/// The schedules `--schedule` takes.
+const SCHEDULES: [&str; 11] = [
+    "constant",
+    "step",
+    "multistep",
+    "exponential",
+    "cosine",
+    "cosine_restarts",
+    "linear",
+    "polynomial",
+    "onecycle",
+    "warmup_cosine",
+    "plateau",
+];
+
+/// `value` if it names a schedule.
+fn parse_schedule(value: &str) -> Result<String, String> {
+    if SCHEDULES.contains(&value) {
+        Ok(value.to_string())
+    } else {
+        Err(unknown("schedule", value, SCHEDULES.into_iter()))
+    }
+}
+
+/// The message for a name that is not one of `names`.
+fn unknown<'a>(what: &str, value: &str, names: impl Iterator<Item = &'a str>) -> String {
+    format!("unknown {what} `{value}`; one of: {}", names.collect::<Vec<_>>().join(", "))
 }
 
 #[derive(clap::Args)]
@@ -89,18 +116,53 @@ struct TrainArgs {
     /// Layer widths, input to output, e.g. 784,256,128,10 (default: inputs,32,classes).
     #[arg(long, value_delimiter = ',')]
     layers: Vec<usize>,
-    /// Activation of the hidden layers.
-    #[arg(long, value_enum, default_value = "relu")]
-    activation: ActivationName,
-    /// Optimizer (PyTorch's update rules and defaults).
-    #[arg(long, value_enum, default_value = "sgd")]
-    optimizer: OptimizerName,
+    /// Activation of the hidden layers: identity, relu, leaky_relu, sigmoid, tanh, gelu,
+    /// gelu_tanh, silu, elu, softplus, mish.
+    #[arg(long, value_parser = parse_activation, default_value = "relu")]
+    activation: Activation,
+    /// Loss: softmax_ce (or softmax_ce_smoothed, see --label-smoothing); this command trains
+    /// classifiers, so the losses on value targets (mse, l1, huber, bce_logits) are refused.
+    #[arg(long, value_parser = parse_loss, default_value = "softmax_ce")]
+    loss: Loss,
+    /// Label smoothing of the cross-entropy, in [0, 1] (PyTorch's `label_smoothing`).
+    #[arg(long)]
+    label_smoothing: Option<f32>,
+    /// Optimizer, with PyTorch's update rules and defaults: sgd, momentum (SGD with momentum
+    /// 0.9), adagrad, rmsprop, adam, adamw, nadam, radam, adamax, adadelta, rprop.
+    #[arg(long, value_parser = parse_optimizer, default_value = "sgd")]
+    optimizer: Optimizer,
     /// Learning rate (default: 0.1 for SGD and momentum, the optimizer's PyTorch default otherwise).
     #[arg(long)]
     lr: Option<f32>,
-    /// Cosine-anneal the learning rate to 0 over the epochs.
+    /// Learning-rate schedule over the epochs: constant; step (x --gamma every --step-size
+    /// epochs); multistep (x --gamma at each of --milestones); exponential (x --gamma per
+    /// epoch); cosine (to 0 at the last epoch); cosine_restarts (periods of --step-size
+    /// epochs, each twice the last); linear (warm-up over --warmup epochs from a tenth);
+    /// polynomial (linearly to 0); onecycle (up to --max-lr and down); warmup_cosine
+    /// (--warmup epochs of linear warm-up, then cosine); plateau (x --gamma when the
+    /// validation loss has not improved for --plateau-patience epochs).
+    #[arg(long, value_parser = parse_schedule, default_value = "constant")]
+    schedule: String,
+    /// Decay factor of the step, multistep, exponential and plateau schedules (default 0.1;
+    /// 0.95 for exponential).
     #[arg(long)]
-    cosine: bool,
+    gamma: Option<f32>,
+    /// Epochs between decays (step) or of the first period (cosine_restarts) (default: a
+    /// third of the epochs).
+    #[arg(long)]
+    step_size: Option<u64>,
+    /// Epochs at which multistep decays (default: at half and three quarters of the run).
+    #[arg(long, value_delimiter = ',')]
+    milestones: Vec<u64>,
+    /// Warm-up epochs of linear and warmup_cosine (default: a tenth of the epochs, at least 1).
+    #[arg(long)]
+    warmup: Option<u64>,
+    /// Peak learning rate of onecycle (default: ten times --lr).
+    #[arg(long)]
+    max_lr: Option<f32>,
+    /// Epochs without improvement before plateau lowers the rate.
+    #[arg(long, default_value_t = 2)]
+    plateau_patience: u32,
     #[arg(long, default_value_t = 30)]
     /// Passes over the training data.
     epochs: usize,
@@ -156,18 +218,95 @@ fn read_data(path: &Path, label: &str, scale: f32, test: bool) -> Result<Dataset
     }
 }
 
-fn optimizer(name: OptimizerName, lr: Option<f32>) -> Optimizer {
-    match name {
-        OptimizerName::Sgd => Optimizer::Sgd(Sgd::new(lr.unwrap_or(0.1))),
-        OptimizerName::Momentum => Optimizer::Sgd(Sgd { lr: lr.unwrap_or(0.1), momentum: 0.9, ..Sgd::default() }),
-        OptimizerName::Adagrad => Optimizer::Adagrad(Adagrad { lr: lr.unwrap_or(1e-2), ..Adagrad::default() }),
-        OptimizerName::Rmsprop => Optimizer::RmsProp(RmsProp { lr: lr.unwrap_or(1e-2), ..RmsProp::default() }),
-        OptimizerName::Adam => Optimizer::Adam(Adam { lr: lr.unwrap_or(1e-3), ..Adam::default() }),
-        OptimizerName::Adamw => Optimizer::Adam(Adam { lr: lr.unwrap_or(1e-3), ..Adam::adamw() }),
+/// The optimizer with `--lr` if given; plain and momentum SGD default to 0.1, which suits
+/// this command's small classifiers better than PyTorch's 1e-3.
+fn optimizer(named: Optimizer, lr: Option<f32>) -> Optimizer {
+    match (lr, named) {
+        (Some(lr), _) => named.with_lr(lr),
+        (None, Optimizer::Sgd(_)) => named.with_lr(0.1),
+        (None, _) => named,
     }
 }
 
+/// A value that lives as long as the process, for a schedule built from the command line
+/// that refers to parts (`Schedule::Sequential`, `Schedule::MultiStep`).
+fn leak<T>(value: T) -> &'static T {
+    Box::leak(Box::new(value))
+}
+
+/// The schedule `args.schedule` names, over `args.epochs`, and the plateau detector for
+/// `plateau`.
+fn schedule(args: &TrainArgs, lr: f32) -> (Schedule, Option<ReduceOnPlateau>) {
+    let epochs = args.epochs as u64;
+    let gamma = args.gamma.unwrap_or(0.1);
+    let warmup = args.warmup.unwrap_or((epochs / 10).max(1));
+    let cosine = |t_max| Schedule::CosineAnnealing { t_max, eta_min: 0.0 };
+    let schedule = match args.schedule.as_str() {
+        "step" => Schedule::Step { step_size: args.step_size.unwrap_or((epochs / 3).max(1)), gamma },
+        "multistep" => {
+            let milestones =
+                if args.milestones.is_empty() { vec![epochs / 2, epochs * 3 / 4] } else { args.milestones.clone() };
+            Schedule::MultiStep { milestones: leak(milestones), gamma }
+        }
+        "exponential" => Schedule::Exponential { gamma: args.gamma.unwrap_or(0.95) },
+        "cosine" => cosine(epochs),
+        "cosine_restarts" => {
+            Schedule::CosineWarmRestarts { t_0: args.step_size.unwrap_or((epochs / 3).max(1)), t_mult: 2, eta_min: 0.0 }
+        }
+        "linear" => Schedule::Linear { start_factor: 0.1, end_factor: 1.0, total_iters: warmup },
+        "polynomial" => Schedule::Polynomial { total_iters: epochs, power: 1.0 },
+        "onecycle" => Schedule::OneCycle {
+            max_lr: args.max_lr.unwrap_or(10.0 * lr),
+            total_steps: epochs.max(2),
+            pct_start: 0.3,
+            anneal: Anneal::Cosine,
+            div_factor: 25.0,
+            final_div_factor: 1e4,
+        },
+        "warmup_cosine" => Schedule::Sequential {
+            first: leak(Schedule::Linear { start_factor: 0.1, end_factor: 1.0, total_iters: warmup }),
+            milestone: warmup,
+            then: leak(cosine(epochs.saturating_sub(warmup).max(1))),
+        },
+        _ => Schedule::Constant,
+    };
+    let plateau = (args.schedule == "plateau").then(|| {
+        let mut plateau = ReduceOnPlateau::new(lr);
+        plateau.factor = gamma;
+        plateau.patience = args.plateau_patience;
+        plateau
+    });
+    (schedule, plateau)
+}
+
+/// The loss `--loss` and `--label-smoothing` ask for, if this command can train with it.
+fn classification_loss(args: &TrainArgs) -> Result<Loss, String> {
+    let loss = match (args.loss, args.label_smoothing) {
+        (Loss::SoftmaxCrossEntropy | Loss::LabelSmoothingCrossEntropy { .. }, Some(smoothing)) => {
+            Loss::LabelSmoothingCrossEntropy { smoothing }
+        }
+        (loss, Some(_)) => {
+            return Err(format!("--label-smoothing applies to the softmax cross-entropy, not `{}`", loss.name()))
+        }
+        (loss, None) => loss,
+    };
+    loss.validate().map_err(|e| e.to_string())?;
+    if loss.target_kind() != TargetKind::Classes {
+        return Err(format!(
+            "loss `{}` needs value targets; `embergrad train` trains classifiers on class labels \
+             (use softmax_ce or softmax_ce_smoothed)",
+            loss.name()
+        ));
+    }
+    Ok(loss)
+}
+
 fn train(args: TrainArgs) -> Result<(), Box<dyn std::error::Error>> {
+    // The arguments first, so a bad one costs no data loading.
+    let loss = classification_loss(&args)?;
+    let optimizer = optimizer(args.optimizer, args.lr);
+    optimizer.validate()?;
+    let (schedule, plateau) = schedule(&args, optimizer.lr());
     if let Some(threads) = args.threads {
         rayon::ThreadPoolBuilder::new().num_threads(threads).build_global()?;
     }
@@ -189,12 +328,7 @@ fn train(args: TrainArgs) -> Result<(), Box<dyn std::error::Error>> {
         )
         .into());
     }
-    let hidden = match args.activation {
-        ActivationName::Relu => Activation::Relu,
-        ActivationName::LeakyRelu => Activation::LeakyRelu,
-        ActivationName::Tanh => Activation::Tanh,
-        ActivationName::Sigmoid => Activation::Sigmoid,
-    };
+    let hidden = args.activation;
     let layers: Vec<LayerSpec> = widths
         .windows(2)
         .enumerate()
@@ -203,13 +337,10 @@ fn train(args: TrainArgs) -> Result<(), Box<dyn std::error::Error>> {
     let config = TrainerConfig {
         epochs: args.epochs,
         batch_size: args.batch,
-        optimizer: optimizer(args.optimizer, args.lr),
-        schedule: if args.cosine {
-            Schedule::CosineAnnealing { t_max: args.epochs as u64, eta_min: 0.0 }
-        } else {
-            Schedule::Constant
-        },
-        loss: Loss::SoftmaxCrossEntropy,
+        optimizer,
+        schedule,
+        plateau,
+        loss,
         seed: args.seed,
         shards: args.shards,
         patience: args.patience,
