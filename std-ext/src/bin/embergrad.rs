@@ -22,8 +22,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Train a classifier (ReLU hidden layers, softmax cross-entropy).
-    Train(TrainArgs),
+    /// Train a classifier (ReLU hidden layers and softmax cross-entropy unless told otherwise).
+    Train(Box<TrainArgs>),
     /// Evaluate a saved model on a dataset: loss and accuracy.
     Eval {
         /// The model file (embergrad format).
@@ -420,7 +420,7 @@ fn load(model: &Path, data: &DataArgs) -> Result<(Mlp, Dataset), Box<dyn std::er
 
 fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     match cli.command {
-        Command::Train(args) => train(args),
+        Command::Train(args) => train(*args),
         Command::Eval { model, data } => {
             let (mut net, dataset) = load(&model, &data)?;
             let (loss, accuracy) = evaluate(&mut net, &dataset, Loss::SoftmaxCrossEntropy)?;
