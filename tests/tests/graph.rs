@@ -10,7 +10,7 @@ use embergrad::nn::{Huber, TargetKind};
 use embergrad::optim::Sgd;
 use embergrad::Step;
 use embergrad::{Activation, Batch, Error, Init, LayerSpec, Loss, Mlp, Rng, Spec, Target};
-use embergrad_tests::{mlp_cases, rel_err};
+use embergrad_tests::{mlp_cases, mlp_cases_from, rel_err};
 use proptest::prelude::*;
 
 #[test]
@@ -116,6 +116,7 @@ fn ops() -> Vec<(&'static str, Build)> {
         ("sqrt", |t, a, _| t.sqrt(a).unwrap()),
         ("abs", |t, a, _| t.abs(a).unwrap()),
         ("tanh", |t, a, _| t.tanh(a).unwrap()),
+        ("erf", |t, a, _| t.erf(a).unwrap()),
         ("sigmoid", |t, a, _| t.sigmoid(a).unwrap()),
         ("relu", |t, a, _| t.relu(a).unwrap()),
         ("max", |t, a, b| t.max(a, b).unwrap()),
@@ -266,7 +267,8 @@ fn gradcheck_network_catches_a_wrong_gradient() {
 #[test]
 fn pytorch_fixture_through_the_graph() {
     let mut worst = 0.0f64;
-    for case in mlp_cases() {
+    // Every activation and loss: the graph builds each member's own tape form.
+    for case in mlp_cases().into_iter().chain(mlp_cases_from("family_grads.json")) {
         // Inputs go through f32 in a Batch; the fixture's inputs are float64, so the graph
         // sees the f32-rounded ones, and is compared with PyTorch at a matching tolerance.
         let input: Vec<f32> = case.input.iter().map(|&v| v as f32).collect();
