@@ -5,10 +5,16 @@
 //! Compiled once per instruction-set level, like `gemm.rs`. Every slice kernel handles the
 //! tail (fewer than [`LANES`] values) by padding it into one vector, so each element gets the
 //! same arithmetic wherever it sits in the slice.
+//!
+//! Without a SIMD unit ([`HAS_SIMD`] false: a Cortex-M) the [`ElementFunction`] kernels run
+//! one scalar loop on `f32` [`Lanes`] instead: a vector there is four lanes of the same
+//! scalar instructions, so the loop computes the same values, and each activation's code is
+//! one copy of its body rather than eight (four lanes, in the loop and again for the tail),
+//! which is what keeps eleven activations within a firmware's flash.
 
 use core::marker::PhantomData;
 
-use super::simd::{load, store, Vector, LANES};
+use super::simd::{load, store, Vector, HAS_SIMD, LANES};
 use crate::kernels::lanes::{ElementFunction, Lanes};
 
 /// An operation on one vector, which [`map_in_place`] and [`scale_by`] apply: a trait with
@@ -104,6 +110,11 @@ fn scale_by(outputs: &[f32], grads: &mut [f32], f: impl Lanewise) {
 /// `F`'s value in place over a slice.
 #[cfg_attr(target_arch = "x86_64", inline(always))] // see `levels.rs`: into the x86 entry points
 pub(crate) fn apply_function<F: ElementFunction>(values: &mut [f32]) {
+    if !HAS_SIMD {
+        // Without SIMD a vector is lanes of scalar code: one scalar loop is the same
+        // arithmetic in a quarter of the code (see `scalar_fallback`).
+        return values.iter_mut().for_each(|v| *v = F::value(*v));
+    }
     map_in_place(values, Value::<F>(PhantomData));
 }
 
@@ -112,6 +123,12 @@ pub(crate) fn apply_function<F: ElementFunction>(values: &mut [f32]) {
 #[cfg_attr(target_arch = "x86_64", inline(always))] // see `levels.rs`: into the x86 entry points
 pub(crate) fn apply_function_and_derivative<F: ElementFunction>(values: &mut [f32], derivatives: &mut [f32]) {
     let derivatives = &mut derivatives[..values.len()];
+    if !HAS_SIMD {
+        for (v, d) in values.iter_mut().zip(derivatives) {
+            (*v, *d) = (F::value(*v), F::derivative(*v));
+        }
+        return;
+    }
     derivatives.copy_from_slice(values);
     map_in_place(derivatives, Derivative::<F>(PhantomData));
     map_in_place(values, Value::<F>(PhantomData));
@@ -121,6 +138,9 @@ pub(crate) fn apply_function_and_derivative<F: ElementFunction>(values: &mut [f3
 /// an activation, `arguments` being its inputs or outputs as `F` agrees).
 #[cfg_attr(target_arch = "x86_64", inline(always))] // see `levels.rs`: into the x86 entry points
 pub(crate) fn scale_by_derivative<F: ElementFunction>(arguments: &[f32], grads: &mut [f32]) {
+    if !HAS_SIMD {
+        return grads.iter_mut().zip(arguments).for_each(|(g, &x)| *g *= F::derivative(x));
+    }
     scale_by(arguments, grads, Derivative::<F>(PhantomData));
 }
 

@@ -87,8 +87,52 @@ pub fn run() -> bool {
             false
         }
     };
-    hprintln!("learned: xor {}, iris {}; desktop model correct: {}", xor, iris, desktop);
-    xor && iris && desktop
+    let activations = match check_activations() {
+        Ok(ok) => ok,
+        Err(e) => {
+            hprintln!("activations: error: {}", e);
+            false
+        }
+    };
+    hprintln!("learned: xor {}, iris {}; desktop model correct: {}; activations right: {}", xor, iris, desktop, activations);
+    xor && iris && desktop && activations
+}
+
+/// `f(z)` and `f'(z)` at `z` = -1.5, 0.5 and 2 of the activations beyond the five the
+/// trainings use, computed in f64 from their definitions (Python's `math`: `erfc`, `tanh`,
+/// `expm1`, `log1p`), not by embergrad.
+const ACTIVATION_CHECKS: [(Activation, [[f32; 2]; 3]); 6] = [
+    (Activation::Gelu, [[-0.100_210_8, -0.127_469_19], [0.345_731_23, 0.867_495_1], [1.954_499_7, 1.085_231_8]]),
+    (Activation::GeluTanh, [[-0.100_428_42, -0.127_710_79], [0.345_714, 0.867_369_9], [1.954_597_7, 1.086_099_3]]),
+    (Activation::Silu, [[-0.273_638_3, -0.041_294_154], [0.311_229_66, 0.739_961_2], [1.761_594_2, 1.090_784_2]]),
+    (Activation::Elu, [[-0.776_869_8, 0.223_130_16], [0.5, 1.0], [2.0, 1.0]]),
+    (Activation::Softplus, [[0.201_413_28, 0.182_425_52], [0.974_077, 0.622_459_3], [2.126_928, 0.880_797_1]]),
+    (Activation::Mish, [[-0.298_099_74, -0.064_097_82], [0.375_245_2, 0.886_424_4], [1.943_959, 1.069_317_9]]),
+];
+
+/// Runs each activation of [`ACTIVATION_CHECKS`] through a 1-to-1 layer (weight 1, bias 0)
+/// forward and backward on the device, and compares `f` and `f'` with the table.
+fn check_activations() -> Result<bool, Error> {
+    const Z: [f32; 3] = [-1.5, 0.5, 2.0];
+    let mut ok = true;
+    for (activation, expected) in ACTIVATION_CHECKS {
+        let layers = [LayerSpec::new(1, 1, activation)];
+        let spec = Spec::new(&layers);
+        let params = [1.0f32, 0.0];
+        let mut workspace = [0.0f32; 32];
+        let mut values = [0.0f32; 3];
+        values.copy_from_slice(spec.forward(&params, &Z, 3, &mut workspace)?);
+        let (mut grads, mut derivatives) = ([0.0f32; 2], [0.0f32; 3]);
+        spec.backward(&params, &Z, 3, &mut workspace, &[1.0; 3], &mut grads, Some(&mut derivatives))?;
+        for ((&y, &d), [want_y, want_d]) in values.iter().zip(&derivatives).zip(expected) {
+            let close = |a: f32, b: f32| (a - b).abs() <= 1e-5 * b.abs() + 1e-6;
+            if !(close(y, want_y) && close(d, want_d)) {
+                hprintln!("{}: {} and {} where {} and {} are right", activation.name(), y, d, want_y, want_d);
+                ok = false;
+            }
+        }
+    }
+    Ok(ok)
 }
 
 fn train_xor() -> Result<f32, Error> {
