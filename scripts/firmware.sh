@@ -2,7 +2,8 @@
 # Builds the Cortex-M4F firmware (examples/firmware) with Debian's rustc-web and
 # -Zbuild-std=core, runs it under QEMU (mps2-an386), fails if it did not learn, and prints the
 # footprint: flash and RAM of the full firmware (XOR with SGD + iris with Adam), of the
-# XOR-only firmware, of XOR trained with SGD then Adam, and of a baseline with the same start-up and printing but no embergrad.
+# XOR-only firmware, of XOR trained with SGD then Adam, and of a baseline with the same start-up and printing but no embergrad;
+# then each optimizer's flash cost: XOR trained with SGD and then with that optimizer, over SGD alone.
 # Also builds the core alone for thumbv7em-none-eabihf and thumbv6m-none-eabi (Cortex-M0: no
 # FPU, no atomic compare-and-swap) with every optional feature off.
 set -euo pipefail
@@ -52,6 +53,19 @@ done
 echo "embergrad + training code, full (SGD and Adam, 2 networks, iris data 2,550 bytes included): $(( text[full] - text[baseline] )) bytes of flash"
 echo "embergrad + training code, XOR only (SGD): $(( text[xor-only] - text[baseline] )) bytes of flash"
 echo "embergrad + training code, one MLP with SGD and Adam: $(( text[xor-sgd-adam] - text[baseline] )) bytes of flash"
+
+echo
+echo "Each optimizer's flash cost: the XOR firmware trained with SGD and then with it, minus SGD alone"
+printf '| optimizer | flash bytes over SGD alone |\n|---|---:|\n'
+printf '| adam | %s |\n' "$(( text[xor-sgd-adam] - text[xor-only] ))"
+cd "$root/examples/firmware"
+for optimizer in adagrad rmsprop nadam radam adamax adadelta rprop; do
+  cargo_web build --release --quiet --features "xor-sgd-$optimizer"
+  # Each must also learn XOR, or the build is not measuring a working optimizer.
+  run_qemu "$elf" > /dev/null
+  read -r t _ < <(sizes "$elf")
+  printf '| %s | %s |\n' "$optimizer" "$(( t - text[xor-only] ))"
+done
 
 echo "--- the core alone, no optional features, for Cortex-M4F and Cortex-M0"
 cd "$root/core"

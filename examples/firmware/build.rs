@@ -22,7 +22,8 @@ fn main() {
                 let value: f32 = field.trim().parse().unwrap_or_else(|_| panic!("{source}:{}: bad number", number + 1));
                 features.extend_from_slice(&(value / 8.0).to_le_bytes());
             }
-            labels.push(fields[4].trim().parse::<u8>().unwrap_or_else(|_| panic!("{source}:{}: bad label", number + 1)));
+            labels
+                .push(fields[4].trim().parse::<u8>().unwrap_or_else(|_| panic!("{source}:{}: bad label", number + 1)));
         }
         fs::write(out.join(format!("{name}_features.bin")), features).expect("write features");
         fs::write(out.join(format!("{name}_labels.bin")), labels).expect("write labels");

@@ -56,14 +56,15 @@ impl NAdam {
         2
     }
 
-    /// `μ_i`.
-    fn mu(&self, i: u64) -> f64 {
-        let beta1 = f64::from(self.beta1);
-        beta1 * (1.0 - 0.5 * libm::pow(0.96, i as f64 * f64::from(self.momentum_decay)))
+    /// `μ_i`, with `0.96^x` as `e^(x·ln 0.96)` (`expf` is linked anyway, `powf` would not be).
+    fn mu(&self, i: u64) -> f32 {
+        const LN_0_96: f32 = -0.040_821_995;
+        self.beta1 * (1.0 - 0.5 * libm::expf(i as f32 * self.momentum_decay * LN_0_96))
     }
 
-    /// `Π_t`, the product of `μ_1..μ_t`, stopping once it is too small to matter in f32.
-    fn mu_product(&self, t: u64) -> f64 {
+    /// `Π_t`, the product of `μ_1..μ_t` (in f32, as PyTorch keeps it), stopping once it is
+    /// too small to matter.
+    fn mu_product(&self, t: u64) -> f32 {
         let mut product = 1.0;
         for i in 1..=t {
             product *= self.mu(i);
@@ -141,14 +142,13 @@ impl Member for NAdam {
     fn apply(&self, lr: f32, t: u64, params: &mut [f32], grads: &[f32], state: &mut [f32]) {
         let (mu, mu_next) = (self.mu(t), self.mu(t + 1));
         let product = self.mu_product(t);
-        let lr64 = f64::from(lr);
         let (decay_factor, coupled_decay) = weight_decay_terms(lr, self.weight_decay, self.decoupled_weight_decay);
         let rule = NAdamRule {
             config: *self,
             decay_factor,
             coupled_decay,
-            gradient_step: (lr64 * (1.0 - mu) / (1.0 - product)) as f32,
-            momentum_step: (lr64 * mu_next / (1.0 - product * mu_next)) as f32,
+            gradient_step: lr * (1.0 - mu) / (1.0 - product),
+            momentum_step: lr * mu_next / (1.0 - product * mu_next),
             inv_sqrt_bias2: 1.0 / libm::sqrtf(bias_correction(self.beta2, t)),
         };
         run(&rule, params, grads, state)

@@ -2,7 +2,7 @@
 
 use crate::error::Result;
 use crate::kernels::{ElementUpdate, Lanes};
-use crate::optim::{check_adam_family, flag, run, weight_decay_terms, Member};
+use crate::optim::{bias_correction, check_adam_family, flag, run, weight_decay_terms, Member};
 
 /// Model-file flag: decoupled weight decay.
 const DECOUPLED: u8 = 8;
@@ -15,8 +15,9 @@ const DECOUPLED: u8 = 8;
 /// momentum, `p -= lr·m̂`; after, `p -= lr·r_t·m̂·√(1-β2^t)/(√v + eps)` with the rectifier
 /// `r_t = √((ρ_t-4)(ρ_t-2)ρ∞ / ((ρ∞-4)(ρ∞-2)ρ_t))`.
 ///
-/// State buffers, in order: `m`, `v`. The per-step scalars are computed in f64: `ρ_t` is a
-/// small difference of two large numbers early on, and `r_t` is sensitive to it near 5.
+/// State buffers, in order: `m`, `v`. `ρ_t` is a small difference of two large numbers early
+/// on, and `r_t` is sensitive to it near 5, so those two are computed in f64 (plain
+/// arithmetic, from the f32 bias corrections, which are accurate to a few ulps).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct RAdam {
     /// Learning rate (default 1e-3).
@@ -44,11 +45,6 @@ impl RAdam {
     pub(crate) const fn buffer_count(&self) -> usize {
         2
     }
-}
-
-/// `1 - β^t` in f64, accurate when `β^t` is close to 1.
-fn bias_correction_f64(beta: f32, t: u64) -> f64 {
-    -libm::expm1(t as f64 * libm::log1p(f64::from(beta) - 1.0))
 }
 
 /// One RAdam step's per-parameter arithmetic, with the step's scalars precomputed.
@@ -113,20 +109,20 @@ impl Member for RAdam {
         }
     }
     fn apply(&self, lr: f32, t: u64, params: &mut [f32], grads: &[f32], state: &mut [f32]) {
-        let bias1 = bias_correction_f64(self.beta1, t);
-        let bias2 = bias_correction_f64(self.beta2, t);
-        let beta2 = f64::from(self.beta2);
-        let rho_inf = 2.0 / (1.0 - beta2) - 1.0;
-        let rho = rho_inf - 2.0 * t as f64 * (1.0 - bias2) / bias2;
-        let step_size = f64::from(lr) / bias1;
+        let bias1 = bias_correction(self.beta1, t);
+        let bias2 = bias_correction(self.beta2, t);
+        let bias2_f64 = f64::from(bias2);
+        let rho_inf = 2.0 / (1.0 - f64::from(self.beta2)) - 1.0;
+        let rho = rho_inf - 2.0 * t as f64 * (1.0 - bias2_f64) / bias2_f64;
+        let step_size = lr / bias1;
         let (step_size, sqrt_bias2) = if rho > 5.0 {
-            let rect = libm::sqrt((rho - 4.0) * (rho - 2.0) * rho_inf / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho));
-            (step_size * rect, Some(libm::sqrt(bias2) as f32))
+            let rect_squared = (rho - 4.0) * (rho - 2.0) * rho_inf / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho);
+            (step_size * libm::sqrtf(rect_squared as f32), Some(libm::sqrtf(bias2)))
         } else {
             (step_size, None)
         };
         let (decay_factor, coupled_decay) = weight_decay_terms(lr, self.weight_decay, self.decoupled_weight_decay);
-        let rule = RAdamRule { config: *self, decay_factor, coupled_decay, step_size: step_size as f32, sqrt_bias2 };
+        let rule = RAdamRule { config: *self, decay_factor, coupled_decay, step_size, sqrt_bias2 };
         run(&rule, params, grads, state)
     }
 }

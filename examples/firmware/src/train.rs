@@ -2,10 +2,9 @@
 
 use cortex_m::singleton;
 use cortex_m_semihosting::hprintln;
-use embergrad::optim::{Adam, Sgd, Step};
-use embergrad::{
-    accuracy, init_params, Activation, Batch, Error, Init, LayerSpec, Loss, Rng, Spec, Target,
-};
+#[allow(unused_imports)] // each footprint build uses one of the second optimizers
+use embergrad::optim::{Adadelta, Adagrad, Adam, Adamax, NAdam, RAdam, RmsProp, Rprop, Sgd, Step};
+use embergrad::{accuracy, init_params, Activation, Batch, Error, Init, LayerSpec, Loss, Rng, Spec, Target};
 
 const XOR_LAYERS: [LayerSpec; 2] = [LayerSpec::new(2, 4, Activation::Tanh), LayerSpec::new(4, 1, Activation::Sigmoid)];
 const XOR: Spec<'static> = Spec::new(&XOR_LAYERS);
@@ -41,7 +40,8 @@ fn predict_with_desktop_model() -> Result<bool, Error> {
     const INPUT: [f32; 8] = [0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0];
     hprintln!("static buffers: desktop model {} bytes", 4 * (DESKTOP.param_len() + DESKTOP.forward_workspace_len(4)));
     let params = singleton!(: [f32; DESKTOP.param_len()] = [0.0; DESKTOP.param_len()]).unwrap();
-    let workspace = singleton!(: [f32; DESKTOP.forward_workspace_len(4)] = [0.0; DESKTOP.forward_workspace_len(4)]).unwrap();
+    let workspace =
+        singleton!(: [f32; DESKTOP.forward_workspace_len(4)] = [0.0; DESKTOP.forward_workspace_len(4)]).unwrap();
     embergrad::io::load_for_spec(include_bytes!("../data/xor-model.ember"), &DESKTOP, params, None)?;
     let outputs = DESKTOP.forward(params, &INPUT, 4, workspace)?;
     let correct = accuracy(outputs, 2, &[0, 1, 1, 0])?;
@@ -62,12 +62,23 @@ pub fn run() -> bool {
     if cfg!(feature = "xor-only") {
         return xor;
     }
-    if cfg!(feature = "xor-sgd-adam") {
-        // The same 2-4-1 network trained once more, with Adam: one MLP, both optimizers.
-        return match train_xor_adam() {
+    if SECOND_OPTIMIZER_BUILD {
+        // The same 2-4-1 network trained once more, with a second optimizer: one MLP, both
+        // optimizers linked.
+        #[cfg(any(
+            feature = "xor-sgd-adam",
+            feature = "xor-sgd-adagrad",
+            feature = "xor-sgd-rmsprop",
+            feature = "xor-sgd-nadam",
+            feature = "xor-sgd-radam",
+            feature = "xor-sgd-adamax",
+            feature = "xor-sgd-adadelta",
+            feature = "xor-sgd-rprop",
+        ))]
+        return match train_xor_second() {
             Ok(mse) => xor && mse < 0.01,
             Err(e) => {
-                hprintln!("xor (adam): error: {}", e);
+                hprintln!("xor ({}): error: {}", SECOND.0, e);
                 false
             }
         };
@@ -94,7 +105,13 @@ pub fn run() -> bool {
             false
         }
     };
-    hprintln!("learned: xor {}, iris {}; desktop model correct: {}; activations right: {}", xor, iris, desktop, activations);
+    hprintln!(
+        "learned: xor {}, iris {}; desktop model correct: {}; activations right: {}",
+        xor,
+        iris,
+        desktop,
+        activations
+    );
     xor && iris && desktop && activations
 }
 
@@ -140,7 +157,8 @@ fn train_xor() -> Result<f32, Error> {
     const TARGET: [f32; XOR_SAMPLES] = [0.0, 1.0, 1.0, 0.0];
     let params = singleton!(: [f32; XOR.param_len()] = [0.0; XOR.param_len()]).unwrap();
     let grads = singleton!(: [f32; XOR.param_len()] = [0.0; XOR.param_len()]).unwrap();
-    let workspace = singleton!(: [f32; XOR.workspace_len(XOR_SAMPLES)] = [0.0; XOR.workspace_len(XOR_SAMPLES)]).unwrap();
+    let workspace =
+        singleton!(: [f32; XOR.workspace_len(XOR_SAMPLES)] = [0.0; XOR.workspace_len(XOR_SAMPLES)]).unwrap();
     init_params(&XOR, params, Init::XavierUniform, &mut Rng::new(42))?;
     let batch = Batch::new(&INPUT, Target::Values(&TARGET), XOR_SAMPLES);
     let mut loss = 0.0;
@@ -157,25 +175,89 @@ fn train_xor() -> Result<f32, Error> {
     Ok(mse)
 }
 
-/// XOR again with Adam (lr 0.05), full batch, for the SGD + Adam footprint build.
-fn train_xor_adam() -> Result<f32, Error> {
+/// The optimizer an `xor-sgd-<name>` footprint build trains XOR with after SGD: its name, its
+/// configuration (learning rates that solve XOR in 2,000 full-batch steps), and its extra
+/// flash over the SGD-only build is that optimizer's cost.
+#[cfg(feature = "xor-sgd-adam")]
+const SECOND: (&str, Adam) = ("adam", Adam::new(0.05));
+#[cfg(feature = "xor-sgd-adagrad")]
+const SECOND: (&str, Adagrad) =
+    ("adagrad", Adagrad { lr: 0.5, lr_decay: 0.0, weight_decay: 0.0, initial_accumulator_value: 0.0, eps: 1e-10 });
+#[cfg(feature = "xor-sgd-rmsprop")]
+const SECOND: (&str, RmsProp) =
+    ("rmsprop", RmsProp { lr: 0.01, alpha: 0.99, eps: 1e-8, weight_decay: 0.0, momentum: 0.0, centered: false });
+#[cfg(feature = "xor-sgd-nadam")]
+const SECOND: (&str, NAdam) = (
+    "nadam",
+    NAdam {
+        lr: 0.05,
+        beta1: 0.9,
+        beta2: 0.999,
+        eps: 1e-8,
+        weight_decay: 0.0,
+        momentum_decay: 4e-3,
+        decoupled_weight_decay: false,
+    },
+);
+#[cfg(feature = "xor-sgd-radam")]
+const SECOND: (&str, RAdam) = (
+    "radam",
+    RAdam { lr: 0.05, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0, decoupled_weight_decay: false },
+);
+#[cfg(feature = "xor-sgd-adamax")]
+const SECOND: (&str, Adamax) = ("adamax", Adamax { lr: 0.05, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0 });
+#[cfg(feature = "xor-sgd-adadelta")]
+const SECOND: (&str, Adadelta) = ("adadelta", Adadelta { lr: 10.0, rho: 0.9, eps: 1e-6, weight_decay: 0.0 });
+#[cfg(feature = "xor-sgd-rprop")]
+const SECOND: (&str, Rprop) =
+    ("rprop", Rprop { lr: 0.01, eta_minus: 0.5, eta_plus: 1.2, step_min: 1e-6, step_max: 50.0 });
+
+/// Whether this is an `xor-sgd-<name>` footprint build.
+pub const SECOND_OPTIMIZER_BUILD: bool = cfg!(any(
+    feature = "xor-sgd-adam",
+    feature = "xor-sgd-adagrad",
+    feature = "xor-sgd-rmsprop",
+    feature = "xor-sgd-nadam",
+    feature = "xor-sgd-radam",
+    feature = "xor-sgd-adamax",
+    feature = "xor-sgd-adadelta",
+    feature = "xor-sgd-rprop",
+));
+
+/// XOR again with the build's second optimizer ([`SECOND`]), full batch, through the
+/// optimizer's own `Step` (which links that optimizer alone).
+#[cfg(any(
+    feature = "xor-sgd-adam",
+    feature = "xor-sgd-adagrad",
+    feature = "xor-sgd-rmsprop",
+    feature = "xor-sgd-nadam",
+    feature = "xor-sgd-radam",
+    feature = "xor-sgd-adamax",
+    feature = "xor-sgd-adadelta",
+    feature = "xor-sgd-rprop",
+))]
+fn train_xor_second() -> Result<f32, Error> {
     const INPUT: [f32; XOR_SAMPLES * 2] = [0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0];
     const TARGET: [f32; XOR_SAMPLES] = [0.0, 1.0, 1.0, 0.0];
-    const XOR_ADAM: Adam = Adam::new(0.05);
-    const STATE: usize = embergrad::optim::Optimizer::Adam(XOR_ADAM).state_len(XOR.param_len());
+    // Room for three buffers, the most any optimizer keeps (AMSGrad).
+    const STATE: usize = 3 * XOR.param_len();
+    let (name, optimizer) = SECOND;
     let params = singleton!(: [f32; XOR.param_len()] = [0.0; XOR.param_len()]).unwrap();
     let grads = singleton!(: [f32; XOR.param_len()] = [0.0; XOR.param_len()]).unwrap();
     let state = singleton!(: [f32; STATE] = [0.0; STATE]).unwrap();
-    let workspace = singleton!(: [f32; XOR.workspace_len(XOR_SAMPLES)] = [0.0; XOR.workspace_len(XOR_SAMPLES)]).unwrap();
+    let state = &mut state[..optimizer.state_len(XOR.param_len())];
+    let workspace =
+        singleton!(: [f32; XOR.workspace_len(XOR_SAMPLES)] = [0.0; XOR.workspace_len(XOR_SAMPLES)]).unwrap();
     init_params(&XOR, params, Init::XavierUniform, &mut Rng::new(42))?;
+    optimizer.init_state(state)?;
     let batch = Batch::new(&INPUT, Target::Values(&TARGET), XOR_SAMPLES);
     let mut steps = 0;
     let mut loss = 0.0;
     for _ in 0..2000 {
         loss = XOR.loss_and_gradients(params, grads, workspace, Loss::Mse, &batch)?;
-        XOR_ADAM.step(&mut steps, params, grads, state)?;
+        optimizer.step(&mut steps, params, grads, state)?;
     }
-    hprintln!("xor (adam): mse {}", loss);
+    hprintln!("xor ({}): mse {}", name, loss);
     Ok(loss)
 }
 
@@ -220,7 +302,8 @@ fn train_iris() -> Result<f32, Error> {
     let grads = singleton!(: [f32; IRIS.param_len()] = [0.0; IRIS.param_len()]).unwrap();
     let state = singleton!(: [f32; ADAM_STATE] = [0.0; ADAM_STATE]).unwrap();
     // One workspace big enough for a training minibatch and for evaluating the training set.
-    let workspace = singleton!(: [f32; IRIS.workspace_len(IRIS_TRAIN)] = [0.0; IRIS.workspace_len(IRIS_TRAIN)]).unwrap();
+    let workspace =
+        singleton!(: [f32; IRIS.workspace_len(IRIS_TRAIN)] = [0.0; IRIS.workspace_len(IRIS_TRAIN)]).unwrap();
     let batch_x = singleton!(: [f32; BATCH * FEATURES] = [0.0; BATCH * FEATURES]).unwrap();
     let batch_y = singleton!(: [usize; BATCH] = [0; BATCH]).unwrap();
     let order = singleton!(: [usize; IRIS_TRAIN] = [0; IRIS_TRAIN]).unwrap();
@@ -231,7 +314,7 @@ fn train_iris() -> Result<f32, Error> {
     let mut rng = Rng::new(7);
     // He-uniform: the ReLU layer's scale without linking the normal sampler's log/cos.
     init_params(&IRIS, params, Init::HeUniform, &mut rng)?;
-    
+
     let mut steps = 0u64;
     for epoch in 1..=60 {
         rng.shuffle(order);
