@@ -30,7 +30,7 @@ fn workload(c: &mut Criterion, name: &str, w: u64, widths: &[usize], batch: usiz
                 pool.install(|| {
                     let minibatch = work.minibatch(steps, batch);
                     sharded
-                        .loss_and_gradients(&spec, &params, &mut grads, Loss::SoftmaxCrossEntropy, &minibatch)
+                        .loss_and_gradients(&spec, &params, &minibatch, Loss::SoftmaxCrossEntropy, &mut grads)
                         .unwrap();
                     optimizer.step(&mut steps, &mut params, &grads, &mut state).unwrap();
                 })

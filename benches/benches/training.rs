@@ -65,7 +65,7 @@ fn w2(c: &mut Criterion) {
             let i = sample % 4;
             sample += 1;
             let batch = Batch::new(&XOR_IN[2 * i..2 * i + 2], Target::Values(&XOR_OUT[i..i + 1]), 1);
-            NET.loss_and_gradients(&params, &mut grads, &mut workspace, Loss::Mse, &batch).unwrap();
+            NET.loss_and_gradients(&params, &batch, Loss::Mse, &mut grads, &mut workspace).unwrap();
             Sgd::new(0.5).step(&mut 0, &mut params, &grads, &mut []).unwrap();
         })
     });

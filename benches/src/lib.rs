@@ -133,10 +133,10 @@ impl ClassificationStep {
         let minibatch = self.work.minibatch(self.steps, self.batch);
         spec.loss_and_gradients(
             &self.params,
+            &minibatch,
+            Loss::SoftmaxCrossEntropy,
             &mut self.grads,
             &mut self.workspace,
-            Loss::SoftmaxCrossEntropy,
-            &minibatch,
         )
         .expect("buffers sized by the spec");
         self.optimizer.step(&mut self.steps, &mut self.params, &self.grads, &mut self.state).expect("finite");

@@ -101,6 +101,14 @@ pub enum Error {
         /// The length that was passed.
         actual: usize,
     },
+    /// An argument that is not a buffer or a hyper-parameter is unusable (e.g. zero classes,
+    /// or a batch whose size times the output width overflows).
+    InvalidArgument {
+        /// Name of the argument.
+        name: &'static str,
+        /// Why it is rejected.
+        reason: &'static str,
+    },
     /// A hyper-parameter is out of its valid range (e.g. a negative learning rate).
     InvalidHyperParameter {
         /// Name of the parameter.
@@ -140,6 +148,7 @@ impl fmt::Display for Error {
             Error::StateLength { buffers, actual } => {
                 write!(f, "optimizer state has length {actual}, not a multiple of its {buffers} buffers")
             }
+            Error::InvalidArgument { name, reason } => write!(f, "invalid argument `{name}`: {reason}"),
             Error::InvalidHyperParameter { name, reason } => write!(f, "invalid hyper-parameter `{name}`: {reason}"),
         }
     }

@@ -29,7 +29,7 @@
 //! let (sgd, mut steps) = (Sgd::new(2.0), 0);
 //! let mut loss = f32::INFINITY;
 //! for _ in 0..3000 {
-//!     loss = XOR.loss_and_gradients(&params, &mut grads, &mut workspace, Loss::Mse, &batch).unwrap();
+//!     loss = XOR.loss_and_gradients(&params, &batch, Loss::Mse, &mut grads, &mut workspace).unwrap();
 //!     sgd.step(&mut steps, &mut params, &grads, &mut []).unwrap();
 //! }
 //! assert!(loss < 0.01, "loss {loss}");

@@ -22,10 +22,10 @@ use crate::optim::{Optimizer, Sgd, Step};
 /// let input = [0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0];
 /// let target = [0.0, 1.0, 1.0, 0.0];
 /// let batch = Batch::new(&input, Target::Values(&target), 4);
-/// let first = net.train_step_sgd(Loss::Mse, &batch, 0.5).unwrap();
+/// let first = net.train_step_sgd(&batch, Loss::Mse, 0.5).unwrap();
 /// let mut last = first;
 /// for _ in 0..200 {
-///     last = net.train_step_sgd(Loss::Mse, &batch, 0.5).unwrap();
+///     last = net.train_step_sgd(&batch, Loss::Mse, 0.5).unwrap();
 /// }
 /// assert!(last < first);
 /// ```
@@ -99,15 +99,15 @@ impl Mlp {
     }
 
     /// Computes the mean loss of the batch and stores its gradient in [`Mlp::grads`].
-    pub fn loss_and_gradients(&mut self, loss: Loss, batch: &Batch<'_>) -> Result<f32> {
+    pub fn loss_and_gradients(&mut self, batch: &Batch<'_>, loss: Loss) -> Result<f32> {
         self.reserve(batch.size);
-        Spec::new(&self.layers).loss_and_gradients(&self.params, &mut self.grads, &mut self.workspace, loss, batch)
+        Spec::new(&self.layers).loss_and_gradients(&self.params, batch, loss, &mut self.grads, &mut self.workspace)
     }
 
     /// One optimizer step on `batch`; returns the loss before the step. On an error the
     /// parameters and the optimizer state are unchanged.
-    pub fn train_step(&mut self, loss: Loss, batch: &Batch<'_>, optimizer: &mut OptimizerState) -> Result<f32> {
-        let value = self.loss_and_gradients(loss, batch)?;
+    pub fn train_step(&mut self, batch: &Batch<'_>, loss: Loss, optimizer: &mut OptimizerState) -> Result<f32> {
+        let value = self.loss_and_gradients(batch, loss)?;
         let OptimizerState { optimizer, steps, buffer } = optimizer;
         optimizer.step(steps, &mut self.params, &self.grads, buffer)?;
         Ok(value)
@@ -115,8 +115,8 @@ impl Mlp {
 
     /// One plain SGD step on `batch`; returns the loss before the step. On an error the
     /// parameters are unchanged.
-    pub fn train_step_sgd(&mut self, loss: Loss, batch: &Batch<'_>, lr: f32) -> Result<f32> {
-        let value = self.loss_and_gradients(loss, batch)?;
+    pub fn train_step_sgd(&mut self, batch: &Batch<'_>, loss: Loss, lr: f32) -> Result<f32> {
+        let value = self.loss_and_gradients(batch, loss)?;
         Sgd::new(lr).step(&mut 0, &mut self.params, &self.grads, &mut [])?;
         Ok(value)
     }

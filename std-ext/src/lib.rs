@@ -1,7 +1,9 @@
 //! # embergrad-std
 //!
-//! The desktop side of embergrad: datasets and a simple training loop on top of the no_std
-//! core. (Data parallelism, the full trainer and the CLI grow here.)
+//! The desktop side of embergrad on top of the no_std core: datasets (CSV, IDX), the
+//! trainer (deterministic data parallelism, validation, early stopping, checkpoints,
+//! schedules), model files and their safetensors export, loss curves, and the `embergrad`
+//! command-line tool.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -9,7 +11,6 @@ pub mod dataset;
 pub mod model;
 pub mod parallel;
 pub mod plot;
-pub mod train;
 pub mod trainer;
 
 pub use dataset::{DataError, Dataset};

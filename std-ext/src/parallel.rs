@@ -48,9 +48,9 @@ impl ShardedGradients {
         &mut self,
         spec: &Spec<'_>,
         params: &[f32],
-        grads: &mut [f32],
-        loss: Loss,
         batch: &Batch<'_>,
+        loss: Loss,
+        grads: &mut [f32],
     ) -> Result<f32, Error> {
         if batch.size == 0 {
             return Err(Error::EmptyBatch);
@@ -136,7 +136,7 @@ fn shard_pass(
     };
     let part = Batch::new(&batch.input[from * inputs..to * inputs], target, samples);
     workspace.ensure_len(spec.workspace_len(samples));
-    let value = spec.loss_and_gradients(params, grads, workspace, loss, &part)?;
+    let value = spec.loss_and_gradients(params, &part, loss, grads, workspace)?;
     if samples == batch.size {
         // The whole batch: a weight of 1 would change nothing.
         return Ok(value);

@@ -244,7 +244,7 @@ impl Trainer {
                 train.gather(chunk, &mut inputs, &mut labels);
                 let batch = Batch::new(&inputs, Target::Classes(&labels), chunk.len());
                 let outcome =
-                    self.sharded.loss_and_gradients(&spec, net.params(), &mut self.grads, self.config.loss, &batch);
+                    self.sharded.loss_and_gradients(&spec, net.params(), &batch, self.config.loss, &mut self.grads);
                 let diverged = match outcome {
                     Ok(loss) if grad_norm(&self.grads).is_finite() => {
                         let OptimizerState { optimizer, steps, buffer } = &mut self.optimizer;

@@ -2,6 +2,8 @@
 //! repository), and an independent f64 reference of the dense network used as the oracle.
 #![forbid(unsafe_code)]
 
+pub mod train;
+
 use std::path::PathBuf;
 
 use embergrad::nn::TargetKind;

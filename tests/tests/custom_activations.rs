@@ -3,8 +3,8 @@
 
 use embergrad::graph::{eval_activation, f32x8, gradcheck_tape, VecTape};
 use embergrad::{Activation, Batch, CustomActivation, Init, LayerSpec, Loss, Mlp, Rng, Spec, Target};
-use embergrad_std::train::{evaluate_accuracy, train_classifier, ClassifierConfig};
 use embergrad_tests::repo_dataset;
+use embergrad_tests::train::{evaluate_accuracy, train_classifier, ClassifierConfig};
 
 fn tape_tanh(z: f32x8) -> (f32x8, f32x8) {
     eval_activation(z, |tape, z| tape.tanh(z))
@@ -44,7 +44,7 @@ fn a_tape_written_tanh_matches_the_built_in_one() {
             let mut grads = vec![0.0; spec.param_len()];
             let mut ws = vec![0.0; spec.workspace_len(batch)];
             let loss =
-                spec.loss_and_gradients(net.params(), &mut grads, &mut ws, Loss::SoftmaxCrossEntropy, &b).unwrap();
+                spec.loss_and_gradients(net.params(), &b, Loss::SoftmaxCrossEntropy, &mut grads, &mut ws).unwrap();
             (loss, grads)
         };
         let ((l1, g1), (l2, g2)) = (run(&builtin), run(&custom));

@@ -3,8 +3,8 @@
 
 use embergrad::optim::{Optimizer, Sgd};
 use embergrad::{Activation, Init, LayerSpec, Mlp, Rng};
-use embergrad_std::train::{evaluate_accuracy, train_classifier, ClassifierConfig};
 use embergrad_tests::repo_dataset;
+use embergrad_tests::train::{evaluate_accuracy, train_classifier, ClassifierConfig};
 
 #[test]
 fn digits_64_32_10_reaches_95_percent_test_accuracy() {

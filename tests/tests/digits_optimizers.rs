@@ -3,8 +3,8 @@
 
 use embergrad::optim::{Adam, Optimizer, RmsProp, Sgd};
 use embergrad::{Activation, Init, LayerSpec, Mlp, Rng};
-use embergrad_std::train::{evaluate_accuracy, train_classifier, ClassifierConfig};
 use embergrad_tests::repo_dataset;
+use embergrad_tests::train::{evaluate_accuracy, train_classifier, ClassifierConfig};
 
 const MAX_EPOCHS: usize = 30;
 

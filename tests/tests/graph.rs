@@ -200,7 +200,7 @@ proptest! {
 
         let mut grads = vec![0.0; spec.param_len()];
         let mut workspace = vec![0.0; spec.workspace_len(batch)];
-        let dense_loss = spec.loss_and_gradients(&params, &mut grads, &mut workspace, loss, &batch_ref).unwrap();
+        let dense_loss = spec.loss_and_gradients(&params, &batch_ref, loss, &mut grads, &mut workspace).unwrap();
 
         let params64: Vec<f64> = params.iter().map(|&p| f64::from(p)).collect();
         let mut tape = VecTape::<f64>::with_capacity(1 << 16);
@@ -255,7 +255,7 @@ fn gradcheck_network_catches_a_wrong_gradient() {
     let nodes = build_network(&mut tape, &spec, &params64, &batch, Loss::BceWithLogits).unwrap();
     let mut grads = vec![0.0; spec.param_len()];
     let mut ws = vec![0.0; spec.workspace_len(1)];
-    spec.loss_and_gradients(&params, &mut grads, &mut ws, Loss::Mse, &batch).unwrap();
+    spec.loss_and_gradients(&params, &batch, Loss::Mse, &mut grads, &mut ws).unwrap();
     tape.backward(nodes.loss).unwrap();
     let differs = (0..spec.param_len()).any(|i| {
         let e = tape.grad(tape.node(i).unwrap()).unwrap();

@@ -356,10 +356,10 @@ fn check_training_pass(widths: &[usize], activation: Activation, loss: Loss, bat
     let value = spec
         .loss_and_gradients(
             params,
+            &Batch::new(input, target, batch),
+            loss,
             &mut grads[offset..],
             &mut workspace[offset..],
-            loss,
-            &Batch::new(input, target, batch),
         )
         .unwrap_or_else(|e| panic!("{what}: {e}"));
     assert!(

@@ -21,7 +21,7 @@ fn trained() -> (Vec<f32>, Optimizer, u64, Vec<f32>) {
     let mut steps = 0;
     let input = [0.1, 0.2, 0.3, -0.4, 0.5, -0.6];
     for _ in 0..5 {
-        net.loss_and_gradients(Loss::SoftmaxCrossEntropy, &Batch::new(&input, Target::Classes(&[0, 1]), 2)).unwrap();
+        net.loss_and_gradients(&Batch::new(&input, Target::Classes(&[0, 1]), 2), Loss::SoftmaxCrossEntropy).unwrap();
         let (params, grads) = net.params_and_grads();
         adam.step(&mut steps, params, grads, &mut state).unwrap();
     }

@@ -25,7 +25,7 @@ fn train(threads: usize) -> Vec<f32> {
                 Target::Classes(&data.labels[start..start + 100]),
                 100,
             );
-            sharded.loss_and_gradients(&spec, net.params(), &mut grads, Loss::SoftmaxCrossEntropy, &batch).unwrap();
+            sharded.loss_and_gradients(&spec, net.params(), &batch, Loss::SoftmaxCrossEntropy, &mut grads).unwrap();
             optimizer.optimizer.step(&mut optimizer.steps, net.params_mut(), &grads, &mut optimizer.buffer).unwrap();
         }
     });
@@ -51,11 +51,11 @@ fn sharded_gradient_equals_the_single_pass_gradient() {
         let mut single = vec![0.0; spec.param_len()];
         let mut workspace = vec![0.0; spec.workspace_len(batch_size)];
         let loss = spec
-            .loss_and_gradients(net.params(), &mut single, &mut workspace, Loss::SoftmaxCrossEntropy, &batch)
+            .loss_and_gradients(net.params(), &batch, Loss::SoftmaxCrossEntropy, &mut single, &mut workspace)
             .unwrap();
         let mut sharded = vec![0.0; spec.param_len()];
         let sharded_loss = ShardedGradients::new(spec.param_len(), shards)
-            .loss_and_gradients(&spec, net.params(), &mut sharded, Loss::SoftmaxCrossEntropy, &batch)
+            .loss_and_gradients(&spec, net.params(), &batch, Loss::SoftmaxCrossEntropy, &mut sharded)
             .unwrap();
         assert!(rel_err(f64::from(sharded_loss), f64::from(loss), 1e-6) < 1e-5, "loss {sharded_loss} vs {loss}");
         let scale = single.iter().fold(0.0f32, |m, v| m.max(v.abs()));

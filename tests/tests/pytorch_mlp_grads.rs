@@ -90,7 +90,7 @@ fn check_cases(cases: &[MlpCase]) {
         // The same loss and gradients through the fused entry point.
         let mut fused_grads = vec![0.0; spec.param_len()];
         let batch_ref = Batch::new(&input, target, batch);
-        let fused_loss = spec.loss_and_gradients(&params, &mut fused_grads, &mut workspace, loss, &batch_ref).unwrap();
+        let fused_loss = spec.loss_and_gradients(&params, &batch_ref, loss, &mut fused_grads, &mut workspace).unwrap();
         assert_eq!(fused_loss, loss_value, "{name}: fused loss");
         assert_eq!(fused_grads, grads, "{name}: fused gradients");
 

@@ -38,7 +38,7 @@ fn twenty_sgd_steps_match_pytorch() {
         let mut workspace = vec![0.0; spec.workspace_len(labels.len())];
         let batch = Batch::new(&x, Target::Classes(&labels), labels.len());
         let loss =
-            spec.loss_and_gradients(&params, &mut grads, &mut workspace, Loss::SoftmaxCrossEntropy, &batch).unwrap();
+            spec.loss_and_gradients(&params, &batch, Loss::SoftmaxCrossEntropy, &mut grads, &mut workspace).unwrap();
         let err = rel_err(f64::from(loss), expected_loss, 1e-6);
         assert!(err < 1e-5, "step {steps}: loss {loss} vs PyTorch {expected_loss}");
         worst_loss = worst_loss.max(err);

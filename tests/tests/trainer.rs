@@ -89,7 +89,7 @@ fn nan_in_the_data_stops_with_the_epoch_and_step_and_keeps_the_last_good_params(
         data.gather(chunk, &mut inputs, &mut labels);
         let batch = embergrad::Batch::new(&inputs, embergrad::Target::Classes(&labels), chunk.len());
         sharded
-            .loss_and_gradients(&spec, replay.params(), &mut grads, embergrad::Loss::SoftmaxCrossEntropy, &batch)
+            .loss_and_gradients(&spec, replay.params(), &batch, embergrad::Loss::SoftmaxCrossEntropy, &mut grads)
             .unwrap();
         optimizer.optimizer.step(&mut optimizer.steps, replay.params_mut(), &grads, &mut optimizer.buffer).unwrap();
     }

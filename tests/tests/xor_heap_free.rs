@@ -19,7 +19,7 @@ fn train(seed: u64, steps: usize) -> (f32, [f32; SAMPLES]) {
     init_params(&XOR, &mut params, Init::XavierUniform, &mut Rng::new(seed)).unwrap();
     let batch = Batch::new(&INPUT, Target::Values(&TARGET), SAMPLES);
     for _ in 0..steps {
-        XOR.loss_and_gradients(&params, &mut grads, &mut workspace, Loss::Mse, &batch).unwrap();
+        XOR.loss_and_gradients(&params, &batch, Loss::Mse, &mut grads, &mut workspace).unwrap();
         Sgd::new(2.0).step(&mut 0, &mut params, &grads, &mut []).unwrap();
     }
     let mut outputs = [0.0; SAMPLES];

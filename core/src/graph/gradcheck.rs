@@ -31,7 +31,7 @@ pub fn gradcheck_tape<S: NodeStore<f64>>(
     floor: f64,
 ) -> Result<f64> {
     if !(step.is_finite() && step > 0.0) {
-        return Err(Error::InvalidHyperParameter { name: "step", reason: "must be finite and positive" });
+        return Err(Error::InvalidArgument { name: "step", reason: "must be finite and positive" });
     }
     tape.forward();
     tape.backward(output)?;
@@ -106,7 +106,7 @@ pub fn gradcheck_network(
 
     let mut grads = vec![0.0f32; spec.param_len()];
     let mut workspace = vec![0.0f32; spec.workspace_len(batch.size)];
-    spec.loss_and_gradients(params, &mut grads, &mut workspace, loss, batch)?;
+    spec.loss_and_gradients(params, batch, loss, &mut grads, &mut workspace)?;
 
     let params64: Vec<f64> = params.iter().map(|&p| f64::from(p)).collect();
     let mut tape = crate::graph::VecTape::<f64>::with_capacity(1024);

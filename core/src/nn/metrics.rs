@@ -20,7 +20,7 @@ pub fn accuracy(outputs: &[f32], classes: usize, labels: &[usize]) -> Result<f32
         return Err(Error::EmptyBatch);
     }
     if classes == 0 {
-        return Err(Error::InvalidHyperParameter { name: "classes", reason: "must be at least 1" });
+        return Err(Error::InvalidArgument { name: "classes", reason: "must be at least 1" });
     }
     check_len("outputs", labels.len().saturating_mul(classes), outputs.len())?;
     let correct = outputs.chunks_exact(classes).zip(labels).filter(|(row, &label)| argmax(row) == label).count();

@@ -23,6 +23,9 @@ impl<'a> Batch<'a> {
     }
 }
 
+/// The passes take their arguments in one order: the params, then the samples (`input` and
+/// the batch size, or a [`Batch`] when targets come with them), then what the call needs
+/// (the loss, the output gradient), then the buffers it writes, the workspace last.
 impl<'a> Spec<'a> {
     /// Runs the network on `batch` samples and returns the outputs `[batch, outputs]` (after the
     /// last activation), which live inside `workspace`.
@@ -79,10 +82,10 @@ impl<'a> Spec<'a> {
     pub fn loss_and_gradients(
         &self,
         params: &[f32],
+        batch: &Batch<'_>,
+        loss: Loss,
         grads: &mut [f32],
         workspace: &mut [f32],
-        loss: Loss,
-        batch: &Batch<'_>,
     ) -> Result<f32> {
         self.check_pass(params.len(), batch.input.len(), batch.size, workspace.len(), false)?;
         check_len("grads", self.param_len(), grads.len())?;

@@ -164,7 +164,7 @@ fn train_xor() -> Result<f32, Error> {
     let mut loss = 0.0;
     for epoch in 1..=8 {
         for _ in 0..500 {
-            loss = XOR.loss_and_gradients(params, grads, workspace, Loss::Mse, &batch)?;
+            loss = XOR.loss_and_gradients(params, &batch, Loss::Mse, grads, workspace)?;
             Sgd::new(2.0).step(&mut 0, params, grads, &mut [])?;
         }
         hprintln!("xor epoch {} (500 steps): mse {}", epoch, loss);
@@ -254,7 +254,7 @@ fn train_xor_second() -> Result<f32, Error> {
     let mut steps = 0;
     let mut loss = 0.0;
     for _ in 0..2000 {
-        loss = XOR.loss_and_gradients(params, grads, workspace, Loss::Mse, &batch)?;
+        loss = XOR.loss_and_gradients(params, &batch, Loss::Mse, grads, workspace)?;
         optimizer.step(&mut steps, params, grads, state)?;
     }
     hprintln!("xor ({}): mse {}", name, loss);
@@ -326,7 +326,7 @@ fn train_iris() -> Result<f32, Error> {
             }
             let n = chunk.len();
             let batch = Batch::new(&batch_x[..n * FEATURES], Target::Classes(&batch_y[..n]), n);
-            total += IRIS.loss_and_gradients(params, grads, workspace, Loss::SoftmaxCrossEntropy, &batch)?;
+            total += IRIS.loss_and_gradients(params, &batch, Loss::SoftmaxCrossEntropy, grads, workspace)?;
             ADAM.step(&mut steps, params, grads, state)?;
         }
         if epoch % 10 == 0 {

@@ -23,7 +23,7 @@ fn train() -> Result<(f32, [f32; SAMPLES]), embergrad::Error> {
     let batch = Batch::new(&INPUT, Target::Values(&TARGET), SAMPLES);
     let mut loss = 0.0;
     for _ in 0..4000 {
-        loss = XOR.loss_and_gradients(&params, &mut grads, &mut workspace, Loss::Mse, &batch)?;
+        loss = XOR.loss_and_gradients(&params, &batch, Loss::Mse, &mut grads, &mut workspace)?;
         Sgd::new(2.0).step(&mut 0, &mut params, &grads, &mut [])?;
     }
     let mut outputs = [0.0; SAMPLES];

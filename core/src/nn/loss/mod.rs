@@ -238,11 +238,9 @@ impl Loss {
             return Err(Error::EmptyBatch);
         }
         self.validate()?;
-        let elements = batch.checked_mul(outputs).ok_or(Error::LengthMismatch {
-            buffer: "output",
-            expected: usize::MAX,
-            actual: output.len(),
-        })?;
+        let elements = batch
+            .checked_mul(outputs)
+            .ok_or(Error::InvalidArgument { name: "batch", reason: "batch × outputs overflows usize" })?;
         check_len("output", elements, output.len())?;
         if let Some(g) = grad.as_deref() {
             check_len("loss gradient", elements, g.len())?;

@@ -1,11 +1,10 @@
-//! The simplest entry points: train a classifier with one optimizer and no frills, and
-//! measure its accuracy. Both run on [`crate::trainer`].
+//! The tests' shorthand for training a classifier with one optimizer and no frills, and
+//! measuring its accuracy, on `embergrad_std::trainer`.
 
 use embergrad::optim::{Optimizer, Sgd};
 use embergrad::{Error, Loss, Mlp};
-
-use crate::dataset::Dataset;
-use crate::trainer::{evaluate, EpochReport, TrainError, Trainer, TrainerConfig};
+use embergrad_std::trainer::{evaluate, EpochReport, TrainError, Trainer, TrainerConfig};
+use embergrad_std::Dataset;
 
 /// Settings of [`train_classifier`].
 #[derive(Clone, Copy, Debug, PartialEq)]
