@@ -16,6 +16,16 @@
 //! | 4·S | checkpoint only: optimizer state (f32) |
 //! | 4 | CRC-32 of every byte before it |
 //!
+//! Codes are fixed per member, never a position in a list, and an unknown one is an error.
+//! Activations: identity 0, relu 1, leaky_relu 2, sigmoid 3, tanh 4, gelu 5, gelu_tanh 6,
+//! silu 7, elu 8, softplus 9, mish 10. Optimizers (kind; flag bits; the six values in order):
+//! SGD 0 (Nesterov 1; lr, momentum, dampening, weight decay), Adagrad 1 (lr, lr decay, weight
+//! decay, initial accumulator, eps), RMSprop 2 (centered 2; lr, alpha, eps, weight decay,
+//! momentum), Adam 3 (AMSGrad 4, decoupled 8; lr, β1, β2, eps, weight decay), NAdam 4
+//! (decoupled 8; lr, β1, β2, eps, weight decay, momentum decay), RAdam 5 (decoupled 8; lr, β1,
+//! β2, eps, weight decay), Adamax 6 (lr, β1, β2, eps, weight decay), Adadelta 7 (lr, rho, eps,
+//! weight decay), Rprop 8 (lr, eta minus, eta plus, step min, step max); unused slots are 0.
+//!
 //! Loading reads into caller-provided buffers and checks everything first (magic, version,
 //! checksum, the spec, every length, every value finite, the optimizer's hyper-parameters), so
 //! a corrupt, truncated or foreign file is an [`Error`] and never a half-loaded network.

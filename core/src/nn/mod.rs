@@ -10,7 +10,7 @@ mod spec;
 
 #[cfg(feature = "custom-activations")]
 pub use activation::CustomActivation;
-pub use activation::{sigmoid, Activation, DerivativeSource, LEAKY_RELU_SLOPE};
+pub use activation::{Activation, DerivativeSource, LEAKY_RELU_SLOPE};
 pub use loss::{
     BceWithLogits, Huber, LabelSmoothingCrossEntropy, Loss, Mse, SoftmaxCrossEntropy, Target, TargetKind, L1,
 };

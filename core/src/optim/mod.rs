@@ -22,8 +22,9 @@
 //! ```
 //!
 //! Each optimizer is defined in its own file (its config, defaults, checks, model-file
-//! encoding and update rule, as a [`Member`]); the `optimizers!` list at the bottom of this
-//! file makes the enum and every `match` over it, so adding one is a file and a line.
+//! encoding and update rule); the `optimizers!` list at the bottom of this module makes the
+//! enum and every `match` over it, so adding one is a file and a line
+//! (`docs/ARCHITECTURE.md`, "How to add").
 
 mod adadelta;
 mod adagrad;

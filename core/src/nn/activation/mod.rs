@@ -107,7 +107,7 @@ pub(crate) fn logistic<V: Lanes>(x: V) -> V {
 }
 
 /// The logistic function of one value (see [`logistic`]).
-pub fn sigmoid(z: f32) -> f32 {
+pub(crate) fn sigmoid(z: f32) -> f32 {
     logistic(z)
 }
 
