@@ -34,6 +34,13 @@ fn assert_trains(extra: &[&str]) {
 }
 
 #[test]
+fn the_cli_lists_the_cores_names() {
+    assert_eq!(listed_names("--activation"), Activation::names().collect::<Vec<_>>());
+    assert_eq!(listed_names("--loss"), Loss::names().collect::<Vec<_>>());
+    assert_eq!(listed_names("--optimizer"), Optimizer::NAMES.to_vec());
+}
+
+#[test]
 fn every_activation_and_optimizer_trains_by_name() {
     for activation in Activation::ALL {
         assert_trains(&["--activation", activation.name()]);
@@ -43,21 +50,18 @@ fn every_activation_and_optimizer_trains_by_name() {
     }
 }
 
+/// The names an unknown value of `flag` is told to choose from.
+fn listed_names(flag: &str) -> Vec<String> {
+    let stderr = String::from_utf8(train(&[flag, "no-such-name"]).stderr).unwrap();
+    let list = stderr.split("one of: ").nth(1).unwrap_or_else(|| panic!("{flag}: no list in {stderr}"));
+    list.lines().next().unwrap().split(", ").map(str::to_string).collect()
+}
+
 #[test]
 fn every_schedule_and_the_classification_losses_train() {
-    for schedule in [
-        "constant",
-        "step",
-        "multistep",
-        "exponential",
-        "cosine",
-        "cosine_restarts",
-        "linear",
-        "polynomial",
-        "onecycle",
-        "warmup_cosine",
-        "plateau",
-    ] {
+    let schedules = listed_names("--schedule");
+    assert!(schedules.len() >= 11 && schedules.iter().any(|s| s == "plateau"), "{schedules:?}");
+    for schedule in &schedules {
         assert_trains(&["--schedule", schedule]);
     }
     assert_trains(&["--loss", "softmax_ce_smoothed"]);

@@ -107,15 +107,8 @@ fn reference_step(opt: &Optimizer, t: u64, p: &mut f64, g: f64, state: &mut [f64
             }
         }
         Optimizer::Adam(c) => {
-            let (lr, wd, b1, b2) = (f64::from(c.lr), f64::from(c.weight_decay), f64::from(c.beta1), f64::from(c.beta2));
-            let mut g = g;
-            if c.decoupled_weight_decay {
-                *p *= 1.0 - lr * wd;
-            } else {
-                g += wd * *p;
-            }
-            state[0] = b1 * state[0] + (1.0 - b1) * g;
-            state[1] = b2 * state[1] + (1.0 - b2) * g * g;
+            let (lr, b1, b2) = (f64::from(c.lr), f64::from(c.beta1), f64::from(c.beta2));
+            adam_moments(p, g, lr, f64::from(c.weight_decay), c.decoupled_weight_decay, (b1, b2), state);
             let second = if c.amsgrad {
                 state[2] = state[2].max(state[1]);
                 state[2]
@@ -127,31 +120,17 @@ fn reference_step(opt: &Optimizer, t: u64, p: &mut f64, g: f64, state: &mut [f64
             *p -= lr / bc1 * state[0] / (second.sqrt() / bc2.sqrt() + f64::from(c.eps));
         }
         Optimizer::NAdam(c) => {
-            let (lr, wd, b1, b2) = (f64::from(c.lr), f64::from(c.weight_decay), f64::from(c.beta1), f64::from(c.beta2));
-            let mut g = g;
-            if c.decoupled_weight_decay {
-                *p *= 1.0 - lr * wd;
-            } else {
-                g += wd * *p;
-            }
+            let (lr, b1, b2) = (f64::from(c.lr), f64::from(c.beta1), f64::from(c.beta2));
+            let g = adam_moments(p, g, lr, f64::from(c.weight_decay), c.decoupled_weight_decay, (b1, b2), state);
             let mu = |i: u64| b1 * (1.0 - 0.5 * 0.96f64.powf(i as f64 * f64::from(c.momentum_decay)));
             let product: f64 = (1..=t).map(mu).product();
-            state[0] = b1 * state[0] + (1.0 - b1) * g;
-            state[1] = b2 * state[1] + (1.0 - b2) * g * g;
             let denom = (state[1] / (1.0 - b2.powi(t as i32))).sqrt() + f64::from(c.eps);
             *p -= lr * (1.0 - mu(t)) / (1.0 - product) * g / denom;
             *p -= lr * mu(t + 1) / (1.0 - product * mu(t + 1)) * state[0] / denom;
         }
         Optimizer::RAdam(c) => {
-            let (lr, wd, b1, b2) = (f64::from(c.lr), f64::from(c.weight_decay), f64::from(c.beta1), f64::from(c.beta2));
-            let mut g = g;
-            if c.decoupled_weight_decay {
-                *p *= 1.0 - lr * wd;
-            } else {
-                g += wd * *p;
-            }
-            state[0] = b1 * state[0] + (1.0 - b1) * g;
-            state[1] = b2 * state[1] + (1.0 - b2) * g * g;
+            let (lr, b1, b2) = (f64::from(c.lr), f64::from(c.beta1), f64::from(c.beta2));
+            adam_moments(p, g, lr, f64::from(c.weight_decay), c.decoupled_weight_decay, (b1, b2), state);
             let (bc1, bc2) = (1.0 - b1.powi(t as i32), 1.0 - b2.powi(t as i32));
             let m_hat = state[0] / bc1;
             let rho_inf = 2.0 / (1.0 - b2) - 1.0;
@@ -200,6 +179,29 @@ fn reference_step(opt: &Optimizer, t: u64, p: &mut f64, g: f64, state: &mut [f64
             state[0] = g;
         }
     }
+}
+
+/// The Adam family's first half in f64: weight decay (applied to `p` when decoupled, else
+/// added to the gradient), then the moment averages `state[0]` (of `g`) and `state[1]` (of
+/// `g²`). Returns the gradient with the coupled decay in it.
+fn adam_moments(
+    p: &mut f64,
+    g: f64,
+    lr: f64,
+    weight_decay: f64,
+    decoupled: bool,
+    (b1, b2): (f64, f64),
+    state: &mut [f64; 3],
+) -> f64 {
+    let mut g = g;
+    if decoupled {
+        *p *= 1.0 - lr * weight_decay;
+    } else {
+        g += weight_decay * *p;
+    }
+    state[0] = b1 * state[0] + (1.0 - b1) * g;
+    state[1] = b2 * state[1] + (1.0 - b2) * g * g;
+    g
 }
 
 /// Each state buffer's starting value, as PyTorch initialises it.

@@ -327,6 +327,23 @@ fn decode(bytes: &[u8], out: &mut Outputs<'_>) -> Result<ModelInfo> {
     Ok(ModelInfo { layer_count, param_len, checkpoint })
 }
 
+/// Whether no code appears twice in a family's list of model-file codes (the activation and
+/// optimizer lists assert it at compile time).
+pub(crate) const fn codes_are_unique(codes: &[u32]) -> bool {
+    let mut i = 0;
+    while i < codes.len() {
+        let mut j = i + 1;
+        while j < codes.len() {
+            if codes[i] == codes[j] {
+                return false;
+            }
+            j += 1;
+        }
+        i += 1;
+    }
+    true
+}
+
 struct Writer<'o> {
     out: &'o mut [u8],
     pos: usize,

@@ -304,26 +304,10 @@ macro_rules! optimizers {
         }
 
         const _: () = assert!(
-            codes_are_unique(&[$(<$config as Member>::FILE_CODE),*]),
+            crate::io::codes_are_unique(&[$(<$config as Member>::FILE_CODE as u32),*]),
             "two optimizers share a model-file code"
         );
     };
-}
-
-/// Whether no code appears twice (checked at compile time over the list).
-const fn codes_are_unique(codes: &[u8]) -> bool {
-    let mut i = 0;
-    while i < codes.len() {
-        let mut j = i + 1;
-        while j < codes.len() {
-            if codes[i] == codes[j] {
-                return false;
-            }
-            j += 1;
-        }
-        i += 1;
-    }
-    true
 }
 
 optimizers! {

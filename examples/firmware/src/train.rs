@@ -62,19 +62,10 @@ pub fn run() -> bool {
     if cfg!(feature = "xor-only") {
         return xor;
     }
-    if SECOND_OPTIMIZER_BUILD {
+    if cfg!(feature = "second-optimizer") {
         // The same 2-4-1 network trained once more, with a second optimizer: one MLP, both
         // optimizers linked.
-        #[cfg(any(
-            feature = "xor-sgd-adam",
-            feature = "xor-sgd-adagrad",
-            feature = "xor-sgd-rmsprop",
-            feature = "xor-sgd-nadam",
-            feature = "xor-sgd-radam",
-            feature = "xor-sgd-adamax",
-            feature = "xor-sgd-adadelta",
-            feature = "xor-sgd-rprop",
-        ))]
+        #[cfg(feature = "second-optimizer")]
         return match train_xor_second() {
             Ok(mse) => xor && mse < 0.01,
             Err(e) => {
@@ -212,30 +203,9 @@ const SECOND: (&str, Adadelta) = ("adadelta", Adadelta { lr: 10.0, rho: 0.9, eps
 const SECOND: (&str, Rprop) =
     ("rprop", Rprop { lr: 0.01, eta_minus: 0.5, eta_plus: 1.2, step_min: 1e-6, step_max: 50.0 });
 
-/// Whether this is an `xor-sgd-<name>` footprint build.
-pub const SECOND_OPTIMIZER_BUILD: bool = cfg!(any(
-    feature = "xor-sgd-adam",
-    feature = "xor-sgd-adagrad",
-    feature = "xor-sgd-rmsprop",
-    feature = "xor-sgd-nadam",
-    feature = "xor-sgd-radam",
-    feature = "xor-sgd-adamax",
-    feature = "xor-sgd-adadelta",
-    feature = "xor-sgd-rprop",
-));
-
 /// XOR again with the build's second optimizer ([`SECOND`]), full batch, through the
 /// optimizer's own `Step` (which links that optimizer alone).
-#[cfg(any(
-    feature = "xor-sgd-adam",
-    feature = "xor-sgd-adagrad",
-    feature = "xor-sgd-rmsprop",
-    feature = "xor-sgd-nadam",
-    feature = "xor-sgd-radam",
-    feature = "xor-sgd-adamax",
-    feature = "xor-sgd-adadelta",
-    feature = "xor-sgd-rprop",
-))]
+#[cfg(feature = "second-optimizer")]
 fn train_xor_second() -> Result<f32, Error> {
     const INPUT: [f32; XOR_SAMPLES * 2] = [0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0];
     const TARGET: [f32; XOR_SAMPLES] = [0.0, 1.0, 1.0, 0.0];

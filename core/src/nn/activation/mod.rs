@@ -241,26 +241,10 @@ macro_rules! activations {
         }
 
         const _: () = assert!(
-            codes_are_unique(&[$(<$member as Member>::FILE_CODE),*]),
+            crate::io::codes_are_unique(&[$(<$member as Member>::FILE_CODE),*]),
             "two activations share a model-file code"
         );
     };
-}
-
-/// Whether no code appears twice (checked at compile time over the list).
-const fn codes_are_unique(codes: &[u32]) -> bool {
-    let mut i = 0;
-    while i < codes.len() {
-        let mut j = i + 1;
-        while j < codes.len() {
-            if codes[i] == codes[j] {
-                return false;
-            }
-            j += 1;
-        }
-        i += 1;
-    }
-    true
 }
 
 activations! {
