@@ -2,7 +2,7 @@
 
 use crate::error::{check_hyper_parameter as check, non_negative, Result};
 use crate::kernels::{ElementUpdate, Lanes};
-use crate::optim::{run, Member};
+use crate::optim::{lr_and_buffers, run, Member};
 
 /// Adadelta hyper-parameters. `Default` gives PyTorch's defaults.
 ///
@@ -57,18 +57,7 @@ impl ElementUpdate<2> for AdadeltaRule {
 impl Member for Adadelta {
     const FILE_CODE: u8 = 7;
     const NAMES: &'static [&'static str] = &["adadelta"];
-    fn from_name(name: &str) -> Option<Self> {
-        (name == "adadelta").then(Adadelta::default)
-    }
-    fn lr(&self) -> f32 {
-        self.lr
-    }
-    fn with_lr(self, lr: f32) -> Self {
-        Adadelta { lr, ..self }
-    }
-    fn state_buffers(&self) -> usize {
-        self.buffer_count()
-    }
+    lr_and_buffers!();
     fn validate(&self) -> Result<()> {
         check(non_negative(self.rho) && self.rho <= 1.0, "rho", "must be in [0, 1]")?;
         check(non_negative(self.eps), "eps", "must be finite and non-negative")?;

@@ -2,7 +2,7 @@
 
 use crate::error::{check_hyper_parameter as check, non_negative, Result};
 use crate::kernels::{ElementUpdate, Lanes};
-use crate::optim::{run, Member};
+use crate::optim::{lr_and_buffers, run, Member};
 
 /// Adagrad hyper-parameters. `Default` gives PyTorch's defaults.
 ///
@@ -57,18 +57,7 @@ impl ElementUpdate<1> for AdagradRule {
 impl Member for Adagrad {
     const FILE_CODE: u8 = 1;
     const NAMES: &'static [&'static str] = &["adagrad"];
-    fn from_name(name: &str) -> Option<Self> {
-        (name == "adagrad").then(Adagrad::default)
-    }
-    fn lr(&self) -> f32 {
-        self.lr
-    }
-    fn with_lr(self, lr: f32) -> Self {
-        Adagrad { lr, ..self }
-    }
-    fn state_buffers(&self) -> usize {
-        self.buffer_count()
-    }
+    lr_and_buffers!();
     fn initial_state(&self, _buffer: usize) -> f32 {
         self.initial_accumulator_value
     }

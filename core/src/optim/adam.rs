@@ -2,7 +2,7 @@
 
 use crate::error::Result;
 use crate::kernels::{ElementUpdate, Lanes};
-use crate::optim::{bias_correction, check_adam_family, flag, run, weight_decay_terms, Member};
+use crate::optim::{bias_correction, check_adam_family, flag, lr_and_buffers, run, weight_decay_terms, Member};
 
 /// Model-file flag: AMSGrad.
 const AMSGRAD: u8 = 4;
@@ -134,15 +134,7 @@ impl Member for Adam {
             "adam"
         }
     }
-    fn lr(&self) -> f32 {
-        self.lr
-    }
-    fn with_lr(self, lr: f32) -> Self {
-        Adam { lr, ..self }
-    }
-    fn state_buffers(&self) -> usize {
-        self.buffer_count()
-    }
+    lr_and_buffers!();
     fn validate(&self) -> Result<()> {
         check_adam_family(self.beta1, self.beta2, self.eps, self.weight_decay)
     }

@@ -2,7 +2,7 @@
 
 use crate::error::Result;
 use crate::kernels::{ElementUpdate, Lanes};
-use crate::optim::{bias_correction, check_adam_family, run, Member};
+use crate::optim::{bias_correction, check_adam_family, lr_and_buffers, run, Member};
 
 /// Adamax hyper-parameters. `Default` gives PyTorch's defaults.
 ///
@@ -58,18 +58,7 @@ impl ElementUpdate<2> for AdamaxRule {
 impl Member for Adamax {
     const FILE_CODE: u8 = 6;
     const NAMES: &'static [&'static str] = &["adamax"];
-    fn from_name(name: &str) -> Option<Self> {
-        (name == "adamax").then(Adamax::default)
-    }
-    fn lr(&self) -> f32 {
-        self.lr
-    }
-    fn with_lr(self, lr: f32) -> Self {
-        Adamax { lr, ..self }
-    }
-    fn state_buffers(&self) -> usize {
-        self.buffer_count()
-    }
+    lr_and_buffers!();
     fn validate(&self) -> Result<()> {
         check_adam_family(self.beta1, self.beta2, self.eps, self.weight_decay)
     }

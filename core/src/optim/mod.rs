@@ -54,13 +54,15 @@ use crate::error::{check_len, Error, Result};
 use crate::kernels::{run_update, ElementUpdate};
 
 /// One optimizer: everything about it, in its own file.
-pub(crate) trait Member: Copy {
+pub(crate) trait Member: Copy + Default {
     /// The code in model files: fixed for this optimizer forever, never reused.
     const FILE_CODE: u8;
     /// The names [`Optimizer::from_name`] accepts for it, the canonical one first.
     const NAMES: &'static [&'static str];
     /// The configuration a name stands for (PyTorch's defaults), if the name is this member's.
-    fn from_name(name: &str) -> Option<Self>;
+    fn from_name(name: &str) -> Option<Self> {
+        (name == Self::NAMES[0]).then(Self::default)
+    }
     /// The short name of this configuration (e.g. `"adamw"` for decoupled Adam).
     fn name(&self) -> &'static str {
         Self::NAMES[0]
@@ -86,6 +88,23 @@ pub(crate) trait Member: Copy {
     /// are checked.
     fn apply(&self, lr: f32, t: u64, params: &mut [f32], grads: &[f32], state: &mut [f32]);
 }
+
+/// The [`Member`] items every config writes alike: the learning rate (its `lr` field) and
+/// the buffer count (its `const fn buffer_count`).
+macro_rules! lr_and_buffers {
+    () => {
+        fn lr(&self) -> f32 {
+            self.lr
+        }
+        fn with_lr(self, lr: f32) -> Self {
+            Self { lr, ..self }
+        }
+        fn state_buffers(&self) -> usize {
+            self.buffer_count()
+        }
+    };
+}
+use lr_and_buffers;
 
 /// Taking optimizer steps: the one way, implemented by [`Optimizer`] and by each optimizer's
 /// config ([`Sgd`], [`Adam`], ...). Calling it on a config directly links only that

@@ -2,7 +2,7 @@
 
 use crate::error::{check_hyper_parameter as check, non_negative, Result};
 use crate::kernels::{ElementUpdate, Lanes};
-use crate::optim::{bias_correction, check_adam_family, flag, run, weight_decay_terms, Member};
+use crate::optim::{bias_correction, check_adam_family, flag, lr_and_buffers, run, weight_decay_terms, Member};
 
 /// Model-file flag: decoupled weight decay.
 const DECOUPLED: u8 = 8;
@@ -106,18 +106,7 @@ impl ElementUpdate<2> for NAdamRule {
 impl Member for NAdam {
     const FILE_CODE: u8 = 4;
     const NAMES: &'static [&'static str] = &["nadam"];
-    fn from_name(name: &str) -> Option<Self> {
-        (name == "nadam").then(NAdam::default)
-    }
-    fn lr(&self) -> f32 {
-        self.lr
-    }
-    fn with_lr(self, lr: f32) -> Self {
-        NAdam { lr, ..self }
-    }
-    fn state_buffers(&self) -> usize {
-        self.buffer_count()
-    }
+    lr_and_buffers!();
     fn validate(&self) -> Result<()> {
         check_adam_family(self.beta1, self.beta2, self.eps, self.weight_decay)?;
         check(non_negative(self.momentum_decay), "momentum_decay", "must be finite and non-negative")

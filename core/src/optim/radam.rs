@@ -2,7 +2,7 @@
 
 use crate::error::Result;
 use crate::kernels::{ElementUpdate, Lanes};
-use crate::optim::{bias_correction, check_adam_family, flag, run, weight_decay_terms, Member};
+use crate::optim::{bias_correction, check_adam_family, flag, lr_and_buffers, run, weight_decay_terms, Member};
 
 /// Model-file flag: decoupled weight decay.
 const DECOUPLED: u8 = 8;
@@ -77,18 +77,7 @@ impl ElementUpdate<2> for RAdamRule {
 impl Member for RAdam {
     const FILE_CODE: u8 = 5;
     const NAMES: &'static [&'static str] = &["radam"];
-    fn from_name(name: &str) -> Option<Self> {
-        (name == "radam").then(RAdam::default)
-    }
-    fn lr(&self) -> f32 {
-        self.lr
-    }
-    fn with_lr(self, lr: f32) -> Self {
-        RAdam { lr, ..self }
-    }
-    fn state_buffers(&self) -> usize {
-        self.buffer_count()
-    }
+    lr_and_buffers!();
     fn validate(&self) -> Result<()> {
         check_adam_family(self.beta1, self.beta2, self.eps, self.weight_decay)
     }

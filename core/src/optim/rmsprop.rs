@@ -2,7 +2,7 @@
 
 use crate::error::{check_hyper_parameter as check, non_negative, Result};
 use crate::kernels::{ElementUpdate, Lanes};
-use crate::optim::{flag, run, Member};
+use crate::optim::{flag, lr_and_buffers, run, Member};
 
 /// Model-file flag: centered.
 const CENTERED: u8 = 2;
@@ -103,18 +103,7 @@ impl ElementUpdate<3> for RmsRule {
 impl Member for RmsProp {
     const FILE_CODE: u8 = 2;
     const NAMES: &'static [&'static str] = &["rmsprop"];
-    fn from_name(name: &str) -> Option<Self> {
-        (name == "rmsprop").then(RmsProp::default)
-    }
-    fn lr(&self) -> f32 {
-        self.lr
-    }
-    fn with_lr(self, lr: f32) -> Self {
-        RmsProp { lr, ..self }
-    }
-    fn state_buffers(&self) -> usize {
-        self.buffer_count()
-    }
+    lr_and_buffers!();
     fn validate(&self) -> Result<()> {
         check(non_negative(self.alpha) && self.alpha <= 1.0, "alpha", "must be in [0, 1]")?;
         check(non_negative(self.eps), "eps", "must be finite and non-negative")?;

@@ -2,7 +2,7 @@
 
 use crate::error::{check_hyper_parameter as check, non_negative, Result};
 use crate::kernels::{ElementUpdate, Lanes};
-use crate::optim::{run, Member};
+use crate::optim::{lr_and_buffers, run, Member};
 
 /// Rprop hyper-parameters. `Default` gives PyTorch's defaults.
 ///
@@ -67,18 +67,7 @@ impl ElementUpdate<2> for RpropRule {
 impl Member for Rprop {
     const FILE_CODE: u8 = 8;
     const NAMES: &'static [&'static str] = &["rprop"];
-    fn from_name(name: &str) -> Option<Self> {
-        (name == "rprop").then(Rprop::default)
-    }
-    fn lr(&self) -> f32 {
-        self.lr
-    }
-    fn with_lr(self, lr: f32) -> Self {
-        Rprop { lr, ..self }
-    }
-    fn state_buffers(&self) -> usize {
-        self.buffer_count()
-    }
+    lr_and_buffers!();
     fn initial_state(&self, buffer: usize) -> f32 {
         if buffer == 1 {
             self.lr

@@ -2,7 +2,7 @@
 
 use crate::error::{check_hyper_parameter as check, non_negative, Result};
 use crate::kernels::{axpy, ElementUpdate, Lanes};
-use crate::optim::{flag, run, Member};
+use crate::optim::{flag, lr_and_buffers, run, Member};
 
 /// Model-file flag: Nesterov momentum.
 const NESTEROV: u8 = 1;
@@ -94,15 +94,7 @@ impl Member for Sgd {
             _ => None,
         }
     }
-    fn lr(&self) -> f32 {
-        self.lr
-    }
-    fn with_lr(self, lr: f32) -> Self {
-        Sgd { lr, ..self }
-    }
-    fn state_buffers(&self) -> usize {
-        self.buffer_count()
-    }
+    lr_and_buffers!();
     fn validate(&self) -> Result<()> {
         check(non_negative(self.momentum), "momentum", "must be finite and non-negative")?;
         check(self.dampening.is_finite(), "dampening", "must be finite")?;
