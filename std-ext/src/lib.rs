@@ -8,9 +8,12 @@
 #![warn(missing_docs)]
 
 pub mod dataset;
+pub mod metrics;
 pub mod model;
 pub mod parallel;
 pub mod plot;
+pub mod preprocess;
 pub mod trainer;
 
-pub use dataset::{DataError, Dataset};
+pub use dataset::{CsvOptions, DataError, Dataset, Gathered, TargetKind, Targets};
+pub use preprocess::{Preprocess, Scaling};

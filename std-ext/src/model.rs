@@ -6,9 +6,11 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use embergrad::io::{encoded_len, load, save, Checkpoint, ModelInfo};
+use embergrad::io::{encoded_len_with, load, read_preprocessing, save_with, Checkpoint, ModelInfo, Preprocessing};
 use embergrad::optim::Optimizer;
 use embergrad::{Activation, LayerSpec, Spec};
+
+use crate::preprocess::Preprocess;
 
 /// A problem with a model file, naming the file.
 #[derive(Debug)]
@@ -53,6 +55,8 @@ pub struct Model {
     pub layers: Vec<LayerSpec>,
     /// The params, in the core's flat layout.
     pub params: Vec<f32>,
+    /// The preprocessing to apply to data before using the model, when the file has it.
+    pub preprocess: Option<Preprocess>,
     /// The training state, when the file has it.
     pub checkpoint: Option<TrainingState>,
 }
@@ -84,14 +88,17 @@ impl Model {
     }
 }
 
-/// Encodes a model (and checkpoint) in the embergrad format.
+/// Encodes a model (with its preprocessing and checkpoint, if given) in the embergrad format.
 pub fn encode(
     spec: &Spec<'_>,
     params: &[f32],
+    preprocess: Option<&Preprocess>,
     checkpoint: Option<Checkpoint<'_>>,
 ) -> Result<Vec<u8>, embergrad::Error> {
-    let mut bytes = vec![0u8; encoded_len(spec, checkpoint.map(|c| c.state.len()))];
-    let written = save(spec, params, checkpoint, &mut bytes)?;
+    let values = preprocess.map(Preprocess::values).unwrap_or_default();
+    let core = preprocess.map(|p| p.as_core(&values));
+    let mut bytes = vec![0u8; encoded_len_with(spec, core.is_some(), checkpoint.map(|c| c.state.len()))];
+    let written = save_with(spec, params, core, checkpoint, &mut bytes)?;
     bytes.truncate(written);
     Ok(bytes)
 }
@@ -105,7 +112,17 @@ pub fn decode(bytes: &[u8]) -> Result<Model, embergrad::Error> {
     load(bytes, &mut layers, &mut params, Some(&mut state))?;
     let checkpoint =
         info.checkpoint.map(|c| TrainingState { optimizer: c.optimizer, steps: c.steps, epoch: c.epoch, state });
-    Ok(Model { layers, params, checkpoint })
+    let preprocess = match info.task {
+        Some(_) => {
+            let spec = Spec::new(&layers);
+            let (inputs, outputs) = (spec.inputs(), spec.outputs());
+            let mut values = vec![0.0; Preprocessing::len(inputs, outputs)];
+            let task = read_preprocessing(bytes, &mut values)?;
+            Some(Preprocess::from_values(task, inputs, outputs, &values))
+        }
+        None => None,
+    };
+    Ok(Model { layers, params, preprocess, checkpoint })
 }
 
 /// Writes `bytes` to `path` atomically: into a temporary file in the same folder, flushed to
@@ -138,10 +155,11 @@ pub fn save_file(
     path: impl AsRef<Path>,
     spec: &Spec<'_>,
     params: &[f32],
+    preprocess: Option<&Preprocess>,
     checkpoint: Option<Checkpoint<'_>>,
 ) -> Result<(), ModelError> {
     let path = path.as_ref();
-    let bytes = encode(spec, params, checkpoint).map_err(|e| error(path, ModelErrorKind::Format(e)))?;
+    let bytes = encode(spec, params, preprocess, checkpoint).map_err(|e| error(path, ModelErrorKind::Format(e)))?;
     write_atomically(path, &bytes)
 }
 

@@ -1,4 +1,5 @@
-//! Training curves as SVG: loss (training and validation) and validation accuracy per epoch.
+//! Training curves as SVG: loss (training and validation) and the validation score per
+//! epoch (accuracy, or R² for a regression).
 
 use std::path::Path;
 
@@ -17,7 +18,7 @@ pub fn write_curves(path: &Path, history: &[EpochReport]) -> Result<(), String> 
     let epochs = history.len() as f32;
     let losses: Vec<(f32, f32)> = history.iter().map(|r| (r.epoch as f32, r.train_loss)).collect();
     let validation: Vec<(f32, f32)> =
-        history.iter().filter_map(|r| r.validation_loss.map(|l| (r.epoch as f32, l))).collect();
+        history.iter().filter_map(|r| r.validation.map(|v| (r.epoch as f32, v.loss))).collect();
     let top = losses.iter().chain(&validation).map(|p| p.1).filter(|v| v.is_finite()).fold(0.0f32, f32::max) * 1.1;
     let mut chart = ChartBuilder::on(&left)
         .caption("loss", ("sans-serif", 20))
@@ -41,10 +42,14 @@ pub fn write_curves(path: &Path, history: &[EpochReport]) -> Result<(), String> 
     }
     chart.configure_series_labels().border_style(BLACK).draw().map_err(|e| e.to_string())?;
 
+    // Accuracy for classes and multi-label targets, R² for values.
+    let regression = history.iter().any(|r| r.validation.is_some_and(|v| v.r2.is_some()));
+    let score = |r: &EpochReport| r.validation.and_then(|v| if regression { v.r2 } else { v.accuracy });
     let accuracy: Vec<(f32, f32)> =
-        history.iter().filter_map(|r| r.validation_accuracy.map(|a| (r.epoch as f32, 100.0 * a))).collect();
+        history.iter().filter_map(|r| score(r).map(|a| (r.epoch as f32, 100.0 * a))).collect();
+    let caption = if regression { "validation R² (%)" } else { "validation accuracy (%)" };
     let mut chart = ChartBuilder::on(&right)
-        .caption("validation accuracy (%)", ("sans-serif", 20))
+        .caption(caption, ("sans-serif", 20))
         .margin(10)
         .x_label_area_size(30)
         .y_label_area_size(50)

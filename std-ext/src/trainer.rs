@@ -7,13 +7,16 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Instant;
 
+use embergrad::io::Task;
 use embergrad::optim::{grad_norm, Optimizer, ReduceOnPlateau, Schedule, Sgd, Step};
-use embergrad::{accuracy, AlignedBuffer, Batch, Error, Loss, Mlp, OptimizerState, Rng, Spec, Target};
+use embergrad::{AlignedBuffer, Batch, Error, Loss, Mlp, OptimizerState, Rng, Spec};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::dataset::Dataset;
+use crate::dataset::{Dataset, Gathered};
+use crate::metrics::{evaluate, Metrics};
 use crate::model::{self, ModelError, TrainingState};
 use crate::parallel::ShardedGradients;
+use crate::preprocess::Preprocess;
 
 /// What to do when a batch's loss or gradient is NaN or infinite.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -43,8 +46,13 @@ pub struct TrainerConfig {
     /// without validation data) stops improving: its factor multiplies the optimizer's
     /// learning rate (so a checkpoint keeps it); its own starting rate is not used.
     pub plateau: Option<ReduceOnPlateau>,
-    /// The loss (classification: class-index targets).
+    /// The loss; its target kind must be the data's (class indices or values).
     pub loss: Loss,
+    /// What the outputs are for (how validation is scored).
+    pub task: Task,
+    /// The preprocessing the data went through, written into each checkpoint so that the
+    /// model in it can be used on raw data.
+    pub preprocess: Option<Preprocess>,
     /// Seed of the data shuffling (each epoch has its own stream, so a resumed run shuffles
     /// exactly as the uninterrupted one).
     pub seed: u64,
@@ -72,6 +80,8 @@ impl Default for TrainerConfig {
             schedule: Schedule::Constant,
             plateau: None,
             loss: Loss::SoftmaxCrossEntropy,
+            task: Task::Classification,
+            preprocess: None,
             seed: 1,
             shards: 2,
             patience: None,
@@ -96,10 +106,8 @@ pub struct EpochReport {
     pub epoch: usize,
     /// Mean training loss over the epoch's batches.
     pub train_loss: f32,
-    /// Validation loss, if there is validation data.
-    pub validation_loss: Option<f32>,
-    /// Validation accuracy, if there is validation data.
-    pub validation_accuracy: Option<f32>,
+    /// Scores on the validation data, if there is some.
+    pub validation: Option<Metrics>,
     /// The learning rate used.
     pub lr: f32,
     /// Training throughput.
@@ -230,7 +238,7 @@ impl Trainer {
         let spec = Spec::new(&layers);
         let base_lr = self.optimizer.optimizer.lr();
         let mut best: Option<(f32, Vec<f32>, usize)> = None;
-        let (mut inputs, mut labels) = (Vec::new(), Vec::new());
+        let mut gathered = Gathered::default();
         let steps_per_epoch = train.len().div_ceil(self.config.batch_size);
         while self.epoch < self.config.epochs {
             let epoch = self.epoch + 1;
@@ -241,8 +249,8 @@ impl Trainer {
             let (mut total, mut counted, mut skipped) = (0.0f64, 0usize, 0usize);
             let mut lr_now = lr;
             for (index, chunk) in order.chunks(self.config.batch_size).enumerate() {
-                train.gather(chunk, &mut inputs, &mut labels);
-                let batch = Batch::new(&inputs, Target::Classes(&labels), chunk.len());
+                train.gather(chunk, &mut gathered);
+                let batch = Batch::new(&gathered.inputs, gathered.target(), chunk.len());
                 let outcome =
                     self.sharded.loss_and_gradients(&spec, net.params(), &batch, self.config.loss, &mut self.grads);
                 let diverged = match outcome {
@@ -277,19 +285,19 @@ impl Trainer {
             }
             bar.finish_and_clear();
             let seconds = started.elapsed().as_secs_f32();
-            let (validation_loss, validation_accuracy) = match validation {
+            let validation = match validation {
                 Some(data) => {
-                    let (loss, acc) = evaluate(net, data, self.config.loss)?;
-                    (Some(loss), Some(acc))
+                    let preprocess = self.config.preprocess.as_ref();
+                    Some(evaluate(net, data, self.config.loss, self.config.task, preprocess)?)
                 }
-                None => (None, None),
+                None => None,
             };
+            let validation_loss = validation.map(|v| v.loss);
             self.epoch = epoch;
             let report = EpochReport {
                 epoch,
                 train_loss: if counted > 0 { (total / counted as f64) as f32 } else { f32::NAN },
-                validation_loss,
-                validation_accuracy,
+                validation,
                 lr: lr_now,
                 samples_per_second: train.len() as f32 / seconds.max(1e-9),
                 skipped_batches: skipped,
@@ -311,7 +319,7 @@ impl Trainer {
                     epoch: self.epoch as u64,
                     state: self.optimizer.buffer.clone(),
                 };
-                model::save_file(path, &spec, net.params(), Some(state.checkpoint()))
+                model::save_file(path, &spec, net.params(), self.config.preprocess.as_ref(), Some(state.checkpoint()))
                     .map_err(TrainError::Checkpoint)?;
             }
             if let (Some(patience), Some(loss)) = (self.config.patience, validation_loss) {
@@ -353,23 +361,4 @@ impl Trainer {
         }
         bar
     }
-}
-
-/// Mean loss and accuracy of `net` on `data`, evaluated in chunks to bound the workspace.
-pub fn evaluate(net: &mut Mlp, data: &Dataset, loss: Loss) -> Result<(f32, f32), Error> {
-    const CHUNK: usize = 256;
-    if data.is_empty() {
-        return Err(Error::EmptyBatch);
-    }
-    let classes = net.spec().outputs();
-    let (mut total_loss, mut correct) = (0.0f64, 0.0f64);
-    for start in (0..data.len()).step_by(CHUNK) {
-        let end = (start + CHUNK).min(data.len());
-        let labels = &data.labels[start..end];
-        let outputs = net.forward(&data.inputs[start * data.features..end * data.features], end - start)?;
-        let n = (end - start) as f64;
-        total_loss += f64::from(loss.evaluate(outputs, end - start, classes, Target::Classes(labels), None)?) * n;
-        correct += f64::from(accuracy(outputs, classes, labels)?) * n;
-    }
-    Ok(((total_loss / data.len() as f64) as f32, (correct / data.len() as f64) as f32))
 }

@@ -1,36 +1,19 @@
-//! Every activation, optimizer and schedule is reachable from `embergrad train` by the name
-//! the core gives it (parsed with the core's `from_name`), trains a short run on the digits
-//! data shipped in the repository, and an unknown name or an unusable loss is refused with
-//! the list of valid names before any data is read.
+//! Every activation, loss, optimizer and schedule is reachable from `embergrad train` by the
+//! name the core gives it (parsed with the core's `from_name`) and trains a short run on data
+//! shipped in the repository; an unknown name, or a loss that does not fit the task, is
+//! refused with the valid names before any data is read.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod common;
 
+use common::{repo_data, run_paths, texts, train_digits as train};
 use embergrad::optim::Optimizer;
 use embergrad::{Activation, Loss};
 
-fn digits(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data/digits").join(name)
-}
-
-/// A two-epoch run with `extra` arguments.
-fn train(extra: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_embergrad"))
-        .args(["train", "--data"])
-        .arg(digits("digits_train.csv"))
-        .arg("--test")
-        .arg(digits("digits_test.csv"))
-        .args(["--layers", "64,16,10", "--epochs", "2", "--batch", "64", "--threads", "1"])
-        .args(extra)
-        .output()
-        .unwrap()
-}
-
 fn assert_trains(extra: &[&str]) {
     let out = train(extra);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{extra:?}: {}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("final test accuracy"), "{extra:?}: {stdout}");
+    let (stdout, stderr) = texts(&out);
+    assert!(out.status.success(), "{extra:?}: {stderr}");
+    assert!(stdout.contains("final test") && stdout.contains("accuracy"), "{extra:?}: {stdout}");
 }
 
 #[test]
@@ -57,6 +40,20 @@ fn listed_names(flag: &str) -> Vec<String> {
     list.lines().next().unwrap().split(", ").map(str::to_string).collect()
 }
 
+/// The regression losses train the diabetes data (one value per sample).
+#[test]
+fn every_value_loss_trains_a_regression() {
+    let (train, test) = (repo_data("diabetes/diabetes_train.csv"), repo_data("diabetes/diabetes_test.csv"));
+    for loss in
+        Loss::ALL.iter().filter(|l| l.target_kind() == embergrad::nn::TargetKind::Values && **l != Loss::BceWithLogits)
+    {
+        let args = ["train", "--data", train.to_str().unwrap(), "--test", test.to_str().unwrap(), "--target", "target"];
+        let out = run_paths(&[&args[..], &["--loss", loss.name(), "--epochs", "3", "--threads", "1"]].concat());
+        let (stdout, stderr) = texts(&out);
+        assert!(out.status.success() && stdout.contains("R²"), "{}: {stdout} {stderr}", loss.name());
+    }
+}
+
 #[test]
 fn every_schedule_and_the_classification_losses_train() {
     let schedules = listed_names("--schedule");
@@ -80,10 +77,10 @@ fn bad_names_and_losses_are_refused_with_the_valid_ones() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success() && stderr.contains(value) && stderr.contains(listed), "{flag} {value}: {stderr}");
     }
-    for loss in Loss::ALL.into_iter().filter(|l| l.target_kind() == embergrad::nn::TargetKind::Values) {
-        let out = train(&["--loss", loss.name()]);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(!out.status.success() && stderr.contains("needs value targets"), "{}: {stderr}", loss.name());
+    for (loss, task) in [("mse", "classify"), ("bce_logits", "regress"), ("softmax_ce", "multilabel")] {
+        let out = train(&["--loss", loss, "--task", task]);
+        let stderr = texts(&out).1;
+        assert!(!out.status.success() && stderr.contains("does not fit --task"), "{loss} {task}: {stderr}");
     }
     let out = train(&["--label-smoothing", "1.5"]);
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("smoothing"));

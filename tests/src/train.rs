@@ -1,9 +1,11 @@
 //! The tests' shorthand for training a classifier with one optimizer and no frills, and
 //! measuring its accuracy, on `embergrad_std::trainer`.
 
+use embergrad::io::Task;
 use embergrad::optim::{Optimizer, Sgd};
 use embergrad::{Error, Loss, Mlp};
-use embergrad_std::trainer::{evaluate, EpochReport, TrainError, Trainer, TrainerConfig};
+use embergrad_std::metrics::evaluate;
+use embergrad_std::trainer::{EpochReport, TrainError, Trainer, TrainerConfig};
 use embergrad_std::Dataset;
 
 /// Settings of [`train_classifier`].
@@ -48,5 +50,5 @@ pub fn train_classifier(
 
 /// Classification accuracy of `net` on `data`.
 pub fn evaluate_accuracy(net: &mut Mlp, data: &Dataset) -> Result<f32, Error> {
-    Ok(evaluate(net, data, Loss::SoftmaxCrossEntropy)?.1)
+    Ok(evaluate(net, data, Loss::SoftmaxCrossEntropy, Task::Classification, None)?.accuracy.unwrap_or(0.0))
 }

@@ -94,6 +94,6 @@ fn a_swish_network_learns_the_digits() {
     println!("swish 64-32-10: test accuracy {:.2}%", 100.0 * accuracy);
     assert!(accuracy >= 0.93, "test accuracy {accuracy}");
     // Code cannot go into a model file: a clear error, not a file that loads as something else.
-    let err = embergrad_std::model::encode(&net.spec(), net.params(), None).unwrap_err();
+    let err = embergrad_std::model::encode(&net.spec(), net.params(), None, None).unwrap_err();
     assert!(err.to_string().contains("custom activation"), "{err}");
 }

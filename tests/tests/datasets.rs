@@ -44,7 +44,7 @@ fn idx_files_load_gzipped_or_not() {
         assert_eq!((data.len(), data.features, data.classes()), (count, 784, 10));
         let expected: Vec<f32> = pixels.iter().map(|&p| f32::from(p) * (1.0 / 255.0)).collect();
         assert_eq!(data.inputs, expected, "gzipped: {gzipped}");
-        assert_eq!(data.labels, labels.iter().map(|&l| usize::from(l)).collect::<Vec<_>>());
+        assert_eq!(data.labels(), labels.iter().map(|&l| usize::from(l)).collect::<Vec<_>>());
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -100,11 +100,7 @@ fn idx_errors_name_the_offset() {
 
 #[test]
 fn split_standardize_and_one_hot() {
-    let mut data = Dataset {
-        inputs: (0..20).map(|i| i as f32).collect(),
-        labels: vec![0, 1, 2, 1, 0, 2, 1, 0, 1, 2],
-        features: 2,
-    };
+    let mut data = Dataset::with_classes((0..20).map(|i| i as f32).collect(), vec![0, 1, 2, 1, 0, 2, 1, 0, 1, 2], 2);
     let (train, validation) = data.split(0.3, &mut Rng::new(1));
     assert_eq!((train.len(), validation.len()), (7, 3));
     let mut all: Vec<f32> = train.inputs.iter().chain(&validation.inputs).copied().collect();

@@ -31,7 +31,7 @@ fn trained() -> (Vec<f32>, Optimizer, u64, Vec<f32>) {
 #[test]
 fn round_trip_with_and_without_checkpoint() {
     let (params, adam, steps, state) = trained();
-    let plain = encode(&NET, &params, None).unwrap();
+    let plain = encode(&NET, &params, None, None).unwrap();
     assert_eq!(plain.len(), encoded_len(&NET, None));
     let model = decode(&plain).unwrap();
     assert_eq!(
@@ -40,14 +40,14 @@ fn round_trip_with_and_without_checkpoint() {
     );
 
     let checkpoint = Checkpoint { optimizer: adam, steps, epoch: 3, state: &state };
-    let full = encode(&NET, &params, Some(checkpoint)).unwrap();
+    let full = encode(&NET, &params, None, Some(checkpoint)).unwrap();
     assert_eq!(full.len(), encoded_len(&NET, Some(state.len())));
     let model = decode(&full).unwrap();
     assert_eq!(model.params, params);
     let restored = model.checkpoint.as_ref().unwrap();
     assert_eq!((restored.optimizer, restored.steps, restored.epoch, &restored.state), (adam, steps, 3, &state));
     // Bitwise: the same bytes again.
-    assert_eq!(encode(&model.spec(), &model.params, Some(checkpoint)).unwrap(), full);
+    assert_eq!(encode(&model.spec(), &model.params, None, Some(checkpoint)).unwrap(), full);
 }
 
 /// The activation codes are part of the file format (each layer's third u32): every
@@ -74,7 +74,7 @@ fn every_activation_round_trips_under_its_fixed_code() {
         let layers = [LayerSpec::new(2, 3, activation), LayerSpec::new(3, 1, Activation::Identity)];
         let spec = Spec::new(&layers);
         let params: Vec<f32> = (0..spec.param_len()).map(|i| i as f32 * 0.25).collect();
-        let bytes = encode(&spec, &params, None).unwrap();
+        let bytes = encode(&spec, &params, None, None).unwrap();
         // Header: magic (8), version (2), flags (2), layer count (4); then inputs, outputs, code.
         let at = 16 + 8;
         assert_eq!(u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()), code, "{activation:?}");
@@ -132,7 +132,7 @@ fn every_optimizer_round_trips_under_its_fixed_code() {
         let (params, _, _, _) = trained();
         let state: Vec<f32> = (0..optimizer.state_len(params.len())).map(|i| i as f32 * 0.5).collect();
         let checkpoint = Checkpoint { optimizer, steps: 17, epoch: 2, state: &state };
-        let bytes = encode(&NET, &params, Some(checkpoint)).unwrap();
+        let bytes = encode(&NET, &params, None, Some(checkpoint)).unwrap();
         let at = 16 + 12 * NET.layers().len() + 4 + 4 * params.len();
         assert_eq!(bytes[at], code, "{name}");
         let restored = decode(&bytes).unwrap().checkpoint.unwrap();
@@ -154,7 +154,8 @@ fn every_optimizer_round_trips_under_its_fixed_code() {
 #[test]
 fn every_single_byte_corruption_and_truncation_is_an_error_and_loads_nothing() {
     let (params, adam, steps, state) = trained();
-    let file = encode(&NET, &params, Some(Checkpoint { optimizer: adam, steps, epoch: 1, state: &state })).unwrap();
+    let file =
+        encode(&NET, &params, None, Some(Checkpoint { optimizer: adam, steps, epoch: 1, state: &state })).unwrap();
     let mut out = vec![7.0f32; NET.param_len()];
     let mut out_state = vec![7.0f32; state.len()];
     for position in 0..file.len() {
@@ -184,7 +185,7 @@ fn reseal(bytes: &mut [u8]) {
 #[test]
 fn each_kind_of_bad_file_says_what_is_wrong() {
     let (params, ..) = trained();
-    let file = encode(&NET, &params, None).unwrap();
+    let file = encode(&NET, &params, None, None).unwrap();
     let mut out = vec![0.0; NET.param_len()];
 
     let err = inspect(b"PK\x03\x04 a zip file, not a model").unwrap_err();
@@ -229,7 +230,7 @@ fn each_kind_of_bad_file_says_what_is_wrong() {
     // Saving refuses non-finite params and a too-small buffer.
     let mut diverged = params.clone();
     diverged[3] = f32::INFINITY;
-    assert!(matches!(encode(&NET, &diverged, None), Err(Error::ModelFile { .. })));
+    assert!(matches!(encode(&NET, &diverged, None, None), Err(Error::ModelFile { .. })));
     let mut tiny = [0u8; 10];
     assert!(matches!(save(&NET, &params, None, &mut tiny), Err(Error::BufferTooSmall { .. })));
 }
@@ -239,7 +240,7 @@ proptest! {
     #[test]
     fn arbitrary_bytes_never_panic(noise in prop::collection::vec(any::<u8>(), 0..300), edits in prop::collection::vec((any::<usize>(), any::<u8>()), 1..8)) {
         let _ = inspect(&noise);
-        let mut file = encode(&NET, &trained().0, None).unwrap();
+        let mut file = encode(&NET, &trained().0, None, None).unwrap();
         for (position, value) in edits {
             let n = file.len();
             file[position % n] = value;
@@ -257,13 +258,14 @@ fn files_are_written_atomically_and_errors_name_the_file() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("net.ember");
     let (params, adam, steps, state) = trained();
-    save_file(&path, &NET, &params, Some(Checkpoint { optimizer: adam, steps, epoch: 1, state: &state })).unwrap();
-    save_file(&path, &NET, &params, None).unwrap(); // replaces the old file
+    save_file(&path, &NET, &params, None, Some(Checkpoint { optimizer: adam, steps, epoch: 1, state: &state }))
+        .unwrap();
+    save_file(&path, &NET, &params, None, None).unwrap(); // replaces the old file
     assert_eq!(load_file(&path).unwrap().checkpoint, None);
     let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(leftovers, vec![std::ffi::OsString::from("net.ember")], "temporary files left behind");
     let missing = dir.join("no-such-folder").join("net.ember");
-    let err = save_file(&missing, &NET, &params, None).unwrap_err();
+    let err = save_file(&missing, &NET, &params, None, None).unwrap_err();
     assert!(err.to_string().contains("no-such-folder"), "{err}");
     std::fs::write(dir.join("garbage.ember"), b"garbage").unwrap();
     let err = load_file(dir.join("garbage.ember")).unwrap_err();

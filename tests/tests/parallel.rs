@@ -22,7 +22,7 @@ fn train(threads: usize) -> Vec<f32> {
             let start = step * 50;
             let batch = Batch::new(
                 &data.inputs[start * 64..(start + 100) * 64],
-                Target::Classes(&data.labels[start..start + 100]),
+                Target::Classes(&data.labels()[start..start + 100]),
                 100,
             );
             sharded.loss_and_gradients(&spec, net.params(), &batch, Loss::SoftmaxCrossEntropy, &mut grads).unwrap();
@@ -47,7 +47,7 @@ fn sharded_gradient_equals_the_single_pass_gradient() {
     let spec = Spec::new(&LAYERS);
     for (batch_size, shards) in [(100, 8), (7, 8), (1, 3), (64, 1)] {
         let batch =
-            Batch::new(&data.inputs[..batch_size * 64], Target::Classes(&data.labels[..batch_size]), batch_size);
+            Batch::new(&data.inputs[..batch_size * 64], Target::Classes(&data.labels()[..batch_size]), batch_size);
         let mut single = vec![0.0; spec.param_len()];
         let mut workspace = vec![0.0; spec.workspace_len(batch_size)];
         let loss = spec

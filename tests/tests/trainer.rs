@@ -84,10 +84,10 @@ fn nan_in_the_data_stops_with_the_epoch_and_step_and_keeps_the_last_good_params(
             .unwrap();
     let mut sharded = embergrad_std::parallel::ShardedGradients::new(spec.param_len(), 2);
     let mut grads = vec![0.0; spec.param_len()];
-    let (mut inputs, mut labels) = (Vec::new(), Vec::new());
+    let mut gathered = embergrad_std::Gathered::default();
     for chunk in order.chunks(32).take(step - 1) {
-        data.gather(chunk, &mut inputs, &mut labels);
-        let batch = embergrad::Batch::new(&inputs, embergrad::Target::Classes(&labels), chunk.len());
+        data.gather(chunk, &mut gathered);
+        let batch = embergrad::Batch::new(&gathered.inputs, gathered.target(), chunk.len());
         sharded
             .loss_and_gradients(&spec, replay.params(), &batch, embergrad::Loss::SoftmaxCrossEntropy, &mut grads)
             .unwrap();
@@ -127,8 +127,11 @@ fn early_stopping_keeps_the_best_params() {
     trainer.fit(&mut net, &train, Some(&validation), |_, _| {}).unwrap();
     let history = trainer.history();
     assert!(history.len() < 40, "did not stop early");
-    let best = history.iter().filter_map(|r| r.validation_loss).fold(f32::INFINITY, f32::min);
-    let (loss, _) =
-        embergrad_std::trainer::evaluate(&mut net, &validation, embergrad::Loss::SoftmaxCrossEntropy).unwrap();
+    let best = history.iter().filter_map(|r| r.validation.map(|v| v.loss)).fold(f32::INFINITY, f32::min);
+    let task = embergrad::io::Task::Classification;
+    let loss =
+        embergrad_std::metrics::evaluate(&mut net, &validation, embergrad::Loss::SoftmaxCrossEntropy, task, None)
+            .unwrap()
+            .loss;
     assert_eq!(loss, best, "the network does not hold the best epoch's params");
 }

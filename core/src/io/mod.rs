@@ -7,14 +7,18 @@
 //! |---|---|
 //! | 8 | magic `EMBRGRAD` |
 //! | 2 | format version ([`VERSION`]) |
-//! | 2 | flags: bit 0 = a checkpoint section follows the params |
+//! | 2 | flags: bit 0 = a checkpoint section follows, bit 1 = a data section follows the params (version 2) |
 //! | 4 | number of layers `L` |
 //! | 12·L | per layer: inputs (u32), outputs (u32), activation code (u32, [`Activation::file_code`]) |
 //! | 4 | number of params `P` (must equal the spec's) |
 //! | 4·P | params (f32), the flat layout of [`Spec`] |
+//! | 4 | data section only: task (u8, [`Task`]), 3 zero bytes |
+//! | 8·(I+O) | data section only: the [`Preprocessing`] values (f32), `I` inputs and `O` outputs of the spec |
 //! | 44 | checkpoint only: optimizer kind (u8), flags (u8), 2 zero bytes, 6 hyper-parameters (f32), steps (u64), epochs completed (u64), state length `S` (u32) |
 //! | 4·S | checkpoint only: optimizer state (f32) |
 //! | 4 | CRC-32 of every byte before it |
+//!
+//! Version 2 added the data section; version-1 files (which cannot have one) still load.
 //!
 //! Codes are fixed per member, never a position in a list, and an unknown one is an error.
 //! Activations: identity 0, relu 1, leaky_relu 2, sigmoid 3, tanh 4, gelu 5, gelu_tanh 6,
@@ -40,13 +44,68 @@ use crate::optim::Optimizer;
 
 /// The file's first eight bytes.
 pub const MAGIC: [u8; 8] = *b"EMBRGRAD";
-/// The format version this build writes and reads.
-pub const VERSION: u16 = 1;
+/// The format version this build writes (it reads this one and every earlier one).
+pub const VERSION: u16 = 2;
 
 const HEADER_LEN: usize = 16;
 const LAYER_LEN: usize = 12;
 const CHECKPOINT_HEADER_LEN: usize = 4 + 6 * 4 + 8 + 8 + 4;
 const FLAG_CHECKPOINT: u16 = 1;
+const FLAG_DATA: u16 = 2;
+const DATA_HEADER_LEN: usize = 4;
+
+/// What the network's outputs are for: how to train it, how to read its outputs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Task {
+    /// One class per sample: the outputs are logits of mutually exclusive classes.
+    Classification,
+    /// Independent yes/no targets (binary or multi-label): each output is a logit.
+    MultiLabel,
+    /// Real-valued targets: each output is a value (in the preprocessing's target units).
+    Regression,
+}
+
+impl Task {
+    /// Every task, in code order.
+    pub const ALL: [Task; 3] = [Task::Classification, Task::MultiLabel, Task::Regression];
+
+    /// The task's code in model files.
+    pub const fn file_code(self) -> u8 {
+        match self {
+            Task::Classification => 0,
+            Task::MultiLabel => 1,
+            Task::Regression => 2,
+        }
+    }
+
+    /// The task whose [`Task::file_code`] is `code`.
+    pub fn from_file_code(code: u8) -> Option<Task> {
+        Task::ALL.into_iter().find(|t| t.file_code() == code)
+    }
+}
+
+/// How raw data maps to what the network sees and back, stored with the model so that
+/// whoever uses it applies exactly what training applied: per input `x' = (x - offset)·factor`
+/// (standardisation, min-max or a constant scale), and per output the same for targets, so a
+/// regression output `y` reads `y / factor + offset` in target units.
+///
+/// `values` is one flat slice, [`Preprocessing::len`] long: input offsets, input factors,
+/// output offsets, output factors (`inputs`, `inputs`, `outputs`, `outputs` values). Factors
+/// must be finite and non-zero.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Preprocessing<'a> {
+    /// What the outputs are for.
+    pub task: Task,
+    /// The four blocks described above.
+    pub values: &'a [f32],
+}
+
+impl Preprocessing<'_> {
+    /// Values for a network with `inputs` inputs and `outputs` outputs.
+    pub const fn len(inputs: usize, outputs: usize) -> usize {
+        2 * (inputs + outputs)
+    }
+}
 
 /// Everything needed to resume training: the optimizer, its step counter and its state.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -70,6 +129,10 @@ pub struct ModelInfo {
     pub param_len: usize,
     /// The checkpoint section, if present.
     pub checkpoint: Option<CheckpointInfo>,
+    /// The data section's task, if the file has one (see [`read_preprocessing`]).
+    pub task: Option<Task>,
+    /// The format version the file was written in.
+    pub version: u16,
 }
 
 /// The checkpoint section of a model file, without the state's numbers.
@@ -88,11 +151,18 @@ pub struct CheckpointInfo {
 /// Bytes of a model file for `spec`, with a checkpoint of `state_len` values if given (a
 /// `const fn`: a device can reserve exactly this much flash or RAM).
 pub const fn encoded_len(spec: &Spec<'_>, state_len: Option<usize>) -> usize {
+    encoded_len_with(spec, false, state_len)
+}
+
+/// Bytes of a model file for `spec`, with a data section if `preprocessing` and a checkpoint
+/// of `state_len` values if given.
+pub const fn encoded_len_with(spec: &Spec<'_>, preprocessing: bool, state_len: Option<usize>) -> usize {
     let checkpoint = match state_len {
         Some(n) => CHECKPOINT_HEADER_LEN + 4 * n,
         None => 0,
     };
-    HEADER_LEN + LAYER_LEN * spec.layers().len() + 4 + 4 * spec.param_len() + checkpoint + 4
+    let data = if preprocessing { DATA_HEADER_LEN + 4 * Preprocessing::len(spec.inputs(), spec.outputs()) } else { 0 };
+    HEADER_LEN + LAYER_LEN * spec.layers().len() + 4 + 4 * spec.param_len() + data + checkpoint + 4
 }
 
 /// Writes a model file for `spec` and `params` (and `checkpoint`) into `out`; returns the
@@ -112,6 +182,17 @@ pub const fn encoded_len(spec: &Spec<'_>, state_len: Option<usize>) -> usize {
 /// assert_eq!(loaded, params);
 /// ```
 pub fn save(spec: &Spec<'_>, params: &[f32], checkpoint: Option<Checkpoint<'_>>, out: &mut [u8]) -> Result<usize> {
+    save_with(spec, params, None, checkpoint, out)
+}
+
+/// [`save`] with a data section: the [`Preprocessing`] that users of the model must apply.
+pub fn save_with(
+    spec: &Spec<'_>,
+    params: &[f32],
+    preprocessing: Option<Preprocessing<'_>>,
+    checkpoint: Option<Checkpoint<'_>>,
+    out: &mut [u8],
+) -> Result<usize> {
     spec.validate()?;
     check_len("params", spec.param_len(), params.len())?;
     if let Some(c) = &checkpoint {
@@ -123,12 +204,17 @@ pub fn save(spec: &Spec<'_>, params: &[f32], checkpoint: Option<Checkpoint<'_>>,
     if spec.layers().iter().any(|l| l.activation.file_code().is_none()) {
         return Err(CUSTOM);
     }
-    let len = encoded_len(spec, checkpoint.as_ref().map(|c| c.state.len()));
+    if let Some(p) = &preprocessing {
+        check_len("preprocessing", Preprocessing::len(spec.inputs(), spec.outputs()), p.values.len())?;
+        check_factors(spec, p.values).map_err(|reason| Error::ModelFile { reason, offset: 0 })?;
+    }
+    let len = encoded_len_with(spec, preprocessing.is_some(), checkpoint.as_ref().map(|c| c.state.len()));
     check_min_len("output", len, out.len())?;
     let mut w = Writer { out: &mut out[..len], pos: 0 };
     w.bytes(&MAGIC);
     w.u16(VERSION);
-    w.u16(if checkpoint.is_some() { FLAG_CHECKPOINT } else { 0 });
+    let flag = |on: bool, bit: u16| if on { bit } else { 0 };
+    w.u16(flag(checkpoint.is_some(), FLAG_CHECKPOINT) | flag(preprocessing.is_some(), FLAG_DATA));
     w.u32(spec.layers().len() as u32);
     for layer in spec.layers() {
         w.u32(layer.inputs as u32);
@@ -137,6 +223,10 @@ pub fn save(spec: &Spec<'_>, params: &[f32], checkpoint: Option<Checkpoint<'_>>,
     }
     w.u32(params.len() as u32);
     w.floats(params)?;
+    if let Some(p) = preprocessing {
+        w.bytes(&[p.task.file_code(), 0, 0, 0]);
+        w.floats(p.values)?;
+    }
     if let Some(c) = checkpoint {
         let (kind, flags, values) = c.optimizer.encode();
         w.bytes(&[kind, flags, 0, 0]);
@@ -149,6 +239,28 @@ pub fn save(spec: &Spec<'_>, params: &[f32], checkpoint: Option<Checkpoint<'_>>,
     let checksum = crc32(&w.out[..len - 4]);
     w.u32(checksum);
     Ok(len)
+}
+
+/// Why a preprocessing block is unusable, if it is: a factor that is zero (the offsets'
+/// finiteness is checked where they are written or read).
+fn check_factors(spec: &Spec<'_>, values: &[f32]) -> core::result::Result<(), &'static str> {
+    let (inputs, outputs) = (spec.inputs(), spec.outputs());
+    let input_factors = &values[inputs..2 * inputs];
+    let output_factors = &values[2 * inputs + outputs..];
+    if input_factors.iter().chain(output_factors).any(|&f| f == 0.0 || !f.is_finite()) {
+        return Err("a preprocessing factor is zero or not finite");
+    }
+    Ok(())
+}
+
+/// Reads the data section of a model file into `values` ([`Preprocessing::len`] of the
+/// file's spec) after checking the whole file; returns its task. An error if the file has no
+/// data section. Nothing is written unless the whole file is valid.
+pub fn read_preprocessing(bytes: &[u8], values: &mut [f32]) -> Result<Task> {
+    let info = inspect(bytes)?;
+    let task = info.task.ok_or(Error::ModelFile { reason: "the file has no data section", offset: 0 })?;
+    decode(bytes, &mut Outputs { preprocessing: Some(values), ..Outputs::none() })?;
+    Ok(task)
 }
 
 /// Checks a model file completely and describes it, without loading anything.
@@ -170,7 +282,7 @@ pub fn load(
     check_min_len("layers", info.layer_count, layers.len())?;
     check_len("params", info.param_len, params.len())?;
     let state = check_state(&info, state)?;
-    decode(bytes, &mut Outputs { layers: Some(layers), params: Some(params), state, expected: None })
+    decode(bytes, &mut Outputs { layers: Some(layers), params: Some(params), state, ..Outputs::none() })
 }
 
 /// Loads a model file that must hold exactly the network `spec` (else
@@ -187,7 +299,7 @@ pub fn load_for_spec(
     let info = decode(bytes, &mut Outputs { expected: Some(spec.layers()), ..Outputs::none() })?;
     check_len("params", info.param_len, params.len())?;
     let state = check_state(&info, state)?;
-    decode(bytes, &mut Outputs { layers: None, params: Some(params), state, expected: Some(spec.layers()) })
+    decode(bytes, &mut Outputs { params: Some(params), state, expected: Some(spec.layers()), ..Outputs::none() })
 }
 
 fn check_state<'s>(info: &ModelInfo, state: Option<&'s mut [f32]>) -> Result<Option<&'s mut [f32]>> {
@@ -205,13 +317,15 @@ struct Outputs<'o> {
     layers: Option<&'o mut [LayerSpec]>,
     params: Option<&'o mut [f32]>,
     state: Option<&'o mut [f32]>,
+    /// The data section's values (checked for length before writing).
+    preprocessing: Option<&'o mut [f32]>,
     /// Layers the file must match.
     expected: Option<&'o [LayerSpec]>,
 }
 
 impl Outputs<'_> {
     fn none() -> Self {
-        Outputs { layers: None, params: None, state: None, expected: None }
+        Outputs { layers: None, params: None, state: None, preprocessing: None, expected: None }
     }
 }
 
@@ -223,7 +337,7 @@ fn decode(bytes: &[u8], out: &mut Outputs<'_>) -> Result<ModelInfo> {
     }
     r.pos = MAGIC.len();
     let version = r.u16()?;
-    if version != VERSION {
+    if version == 0 || version > VERSION {
         return Err(Error::UnsupportedVersion { version });
     }
     if bytes.len() < HEADER_LEN + 4 {
@@ -238,7 +352,8 @@ fn decode(bytes: &[u8], out: &mut Outputs<'_>) -> Result<ModelInfo> {
     }
     r.bytes = body;
     let flags = r.u16()?;
-    if flags & !FLAG_CHECKPOINT != 0 {
+    let known = if version >= 2 { FLAG_CHECKPOINT | FLAG_DATA } else { FLAG_CHECKPOINT };
+    if flags & !known != 0 {
         return Err(Error::ModelFile { reason: "unknown flags", offset: 10 });
     }
     let layer_count = r.u32()? as usize;
@@ -252,6 +367,7 @@ fn decode(bytes: &[u8], out: &mut Outputs<'_>) -> Result<ModelInfo> {
     }
     let mut param_len = 0usize;
     let mut previous_outputs = None;
+    let (mut first_inputs, mut last_outputs) = (0usize, 0usize);
     for index in 0..layer_count {
         let offset = r.pos;
         let inputs = r.u32()? as usize;
@@ -266,6 +382,10 @@ fn decode(bytes: &[u8], out: &mut Outputs<'_>) -> Result<ModelInfo> {
             return Err(Error::ModelFile { reason: "layer widths do not chain", offset });
         }
         previous_outputs = Some(outputs);
+        if index == 0 {
+            first_inputs = inputs;
+        }
+        last_outputs = outputs;
         let layer = LayerSpec::new(inputs, outputs, activation);
         param_len = inputs
             .checked_add(1)
@@ -286,6 +406,32 @@ fn decode(bytes: &[u8], out: &mut Outputs<'_>) -> Result<ModelInfo> {
         return Err(Error::ModelFile { reason: "param count differs from the layers' sizes", offset });
     }
     r.floats(param_len, out.params.as_deref_mut())?;
+    let task = if flags & FLAG_DATA != 0 {
+        let offset = r.pos;
+        let head = [r.u8()?, r.u8()?, r.u8()?, r.u8()?];
+        let task = Task::from_file_code(head[0]).ok_or(Error::ModelFile { reason: "unknown task", offset })?;
+        if head[1..] != [0, 0, 0] {
+            return Err(Error::ModelFile { reason: "data section has non-zero reserved bytes", offset: offset + 1 });
+        }
+        let len = Preprocessing::len(first_inputs, last_outputs);
+        let values_offset = r.pos;
+        if let Some(values) = out.preprocessing.as_deref() {
+            check_len("preprocessing", len, values.len())?;
+        }
+        r.floats(len, out.preprocessing.as_deref_mut())?;
+        // A zero factor is refused on reading as on writing: a file is usable or an error.
+        let value_at = |i: usize| {
+            let at = values_offset + 4 * i;
+            f32::from_le_bytes([body[at], body[at + 1], body[at + 2], body[at + 3]])
+        };
+        let factors = (first_inputs..2 * first_inputs).chain(2 * first_inputs + last_outputs..len);
+        if factors.into_iter().any(|i| value_at(i) == 0.0) {
+            return Err(Error::ModelFile { reason: "a preprocessing factor is zero", offset: values_offset });
+        }
+        Some(task)
+    } else {
+        None
+    };
     let checkpoint = if flags & FLAG_CHECKPOINT != 0 {
         let offset = r.pos;
         let head = [r.u8()?, r.u8()?, r.u8()?, r.u8()?];
@@ -324,7 +470,7 @@ fn decode(bytes: &[u8], out: &mut Outputs<'_>) -> Result<ModelInfo> {
     if r.pos != body.len() {
         return Err(Error::ModelFile { reason: "trailing bytes after the model", offset: r.pos });
     }
-    Ok(ModelInfo { layer_count, param_len, checkpoint })
+    Ok(ModelInfo { layer_count, param_len, checkpoint, task, version })
 }
 
 /// Whether no code appears twice in a family's list of model-file codes (the activation and
