@@ -184,7 +184,13 @@ pub fn train(args: TrainArgs) -> Result<(), Failure> {
                 evaluate(&mut net, t, loss, task, Some(&preprocess)).map_err(|e| Failure::run(e.to_string()))?;
             format!("final test {}", m.summary())
         }
-        None => "done".to_string(),
+        None => match trainer.history().last() {
+            Some(last) => match last.validation {
+                Some(v) => format!("final training loss {:.4}, validation {}", last.train_loss, v.summary()),
+                None => format!("final training loss {:.4}", last.train_loss),
+            },
+            None => "no epoch to run (the checkpoint had them all)".to_string(),
+        },
     };
     say!("{final_score} after {:.2?}", started.elapsed());
     if let Some(out) = &args.out {
