@@ -4,7 +4,7 @@
 //! Per input feature `x' = (x - offset)·factor`; per output the same for targets (regression
 //! targets are standardised too, so a network predicts values of order 1), and a prediction
 //! `y` reads `y / factor + offset` in target units. This is the core's
-//! [`Preprocessing`](embergrad::io::Preprocessing), owned.
+//! [`Preprocessing`], owned.
 
 use embergrad::io::{Preprocessing, Task};
 
