@@ -280,7 +280,9 @@ impl Trainer {
                 }
                 bar.inc(1);
                 if counted > 0 {
-                    bar.set_message(format!("loss {:.4}", total / counted as f64));
+                    let done = (index * self.config.batch_size + chunk.len()) as f64;
+                    let rate = done / started.elapsed().as_secs_f64().max(1e-9);
+                    bar.set_message(format!("loss {:.4}, {} samples/s", total / counted as f64, thousands(rate)));
                 }
             }
             bar.finish_and_clear();
@@ -353,12 +355,40 @@ impl Trainer {
         if self.config.progress && std::io::stderr().is_terminal() {
             bar.set_draw_target(ProgressDrawTarget::stderr());
             if let Ok(style) =
-                ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} {msg} {per_sec} ({eta})")
+                ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} batches, {msg}, ETA {eta}")
             {
                 bar.set_style(style.progress_chars("=> "));
             }
             bar.set_prefix(epoch.to_string());
         }
         bar
+    }
+}
+
+/// A count with thousands separators and no decimals (`12,345`), for rates that vary too
+/// much between batches for decimals to mean anything.
+pub fn thousands(value: f64) -> String {
+    let digits = format!("{:.0}", value.max(0.0));
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::thousands;
+
+    #[test]
+    fn rates_print_with_thousands_separators() {
+        assert_eq!(thousands(1_234_567.8), "1,234,568");
+        assert_eq!(thousands(999.4), "999");
+        assert_eq!(thousands(1000.0), "1,000");
+        assert_eq!(thousands(0.0), "0");
+        assert_eq!(thousands(-5.0), "0");
     }
 }

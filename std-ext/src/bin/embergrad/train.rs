@@ -7,7 +7,7 @@ use std::path::Path;
 use embergrad::io::Task;
 use embergrad::{Activation, Init, LayerSpec, Mlp, Rng, Spec};
 use embergrad_std::metrics::{evaluate, Metrics};
-use embergrad_std::trainer::{OnDivergence, Trainer, TrainerConfig};
+use embergrad_std::trainer::{thousands, OnDivergence, Trainer, TrainerConfig};
 use embergrad_std::{model, Preprocess, Scaling};
 
 use crate::args::{ScalingName, TrainArgs};
@@ -162,7 +162,7 @@ pub fn train(args: TrainArgs) -> Result<(), Failure> {
             "epoch {:>3}  loss {:.4}{validation}{test_score}  ({} samples/s)",
             report.epoch,
             report.train_loss,
-            thousands(report.samples_per_second)
+            thousands(f64::from(report.samples_per_second))
         );
     });
     // Whatever happened, the model is saved before anything more is printed.
@@ -305,17 +305,4 @@ fn check_resume(args: &TrainArgs, model: &model::Model, layers: &[LayerSpec]) ->
         }
     }
     Ok(())
-}
-
-/// A rate with thousands separators and no decimals (`12,345`).
-pub fn thousands(value: f32) -> String {
-    let digits = format!("{:.0}", value.max(0.0));
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
