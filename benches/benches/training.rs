@@ -55,10 +55,25 @@ fn w2(c: &mut Criterion) {
     for (i, p) in params[24..32].iter_mut().enumerate() {
         *p = (2.0 * uniform(2011, i as u64) - 1.0) * bound2;
     }
+    let initial = params;
     let mut grads = [0.0f32; NET.param_len()];
     let mut workspace = [0.0f32; NET.workspace_len(1)];
     let mut group = c.benchmark_group("W2-tiny-online");
     group.throughput(Throughput::Elements(1));
+    // The per-sample path: checked once, forward, backward and SGD fused.
+    let mut sample_params = initial;
+    let mut sample_workspace = [0.0f32; NET.workspace_len(1)];
+    let mut step = NET.sample_step(&mut sample_workspace).unwrap();
+    let mut sample = 0;
+    group.bench_function("sample-step-sgd", |b| {
+        b.iter(|| {
+            let i = sample % 4;
+            sample += 1;
+            step.sgd(&mut sample_params, &XOR_IN[2 * i..2 * i + 2], Target::Values(&XOR_OUT[i..i + 1]), Loss::Mse, 0.5)
+                .unwrap();
+        })
+    });
+    // The batch path at batch 1: loss_and_gradients, then an SGD step.
     let mut sample = 0;
     group.bench_function("sgd-update", |b| {
         b.iter(|| {
@@ -72,5 +87,38 @@ fn w2(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, embergrad_benches::peak, w1, w2, w3);
+/// Batch-1 inference on 64-32-10 (the digits network) through the per-sample path and the
+/// batch path, and a SimpleChains.jl-style shape (24-8-2, batch 200, forward + backward).
+fn small(c: &mut Criterion) {
+    const DIGITS: [LayerSpec; 2] =
+        [LayerSpec::new(64, 32, Activation::Relu), LayerSpec::new(32, 10, Activation::Identity)];
+    const NET: Spec<'static> = Spec::new(&DIGITS);
+    let params: Vec<f32> = (0..NET.param_len()).map(|i| (uniform(64, i as u64) - 0.5) * 0.3).collect();
+    let input: Vec<f32> = (0..64).map(|i| uniform(65, i)).collect();
+    let mut group = c.benchmark_group("batch1-forward-64-32-10");
+    group.throughput(Throughput::Elements(1));
+    let mut workspace = vec![0.0f32; NET.workspace_len(1)];
+    let mut step = NET.sample_step(&mut workspace).unwrap();
+    group.bench_function("sample-step", |b| b.iter(|| step.forward(&params, &input).unwrap()[0]));
+    let mut workspace = vec![0.0f32; NET.forward_workspace_len(1)];
+    group.bench_function("batch-path", |b| b.iter(|| NET.forward(&params, &input, 1, &mut workspace).unwrap()[0]));
+    group.finish();
+
+    const CHAIN: [LayerSpec; 2] = [LayerSpec::new(24, 8, Activation::Tanh), LayerSpec::new(8, 2, Activation::Identity)];
+    const SIMPLE: Spec<'static> = Spec::new(&CHAIN);
+    let params: Vec<f32> = (0..SIMPLE.param_len()).map(|i| (uniform(24, i as u64) - 0.5) * 0.4).collect();
+    let input: Vec<f32> = (0..200 * 24).map(|i| uniform(25, i)).collect();
+    let target: Vec<f32> = (0..200 * 2).map(|i| uniform(26, i)).collect();
+    let mut grads = vec![0.0f32; SIMPLE.param_len()];
+    let mut workspace = vec![0.0f32; SIMPLE.workspace_len(200)];
+    let batch = Batch::new(&input, Target::Values(&target), 200);
+    let mut group = c.benchmark_group("simplechains-24-8-2-batch200");
+    group.throughput(Throughput::Elements(200));
+    group.bench_function("forward-backward", |b| {
+        b.iter(|| SIMPLE.loss_and_gradients(&params, &batch, Loss::Mse, &mut grads, &mut workspace).unwrap())
+    });
+    group.finish();
+}
+
+criterion_group!(benches, embergrad_benches::peak, w1, w2, w3, small);
 criterion_main!(benches);

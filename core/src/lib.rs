@@ -65,7 +65,9 @@ pub use error::{Error, Result};
 pub use init::{init_params, Init, Rng};
 #[cfg(feature = "custom-activations")]
 pub use nn::CustomActivation;
-pub use nn::{accuracy, argmax, binary_accuracy, Activation, Batch, DerivativeSource, LayerSpec, Loss, Spec, Target};
+pub use nn::{
+    accuracy, argmax, binary_accuracy, Activation, Batch, DerivativeSource, LayerSpec, Loss, SampleStep, Spec, Target,
+};
 pub use optim::{Optimizer, Step};
 #[cfg(feature = "alloc")]
 pub use owned::{Mlp, OptimizerState};

@@ -37,6 +37,12 @@ use levels::dispatch;
 pub use lanes::{ElementFunction, ElementUpdate, Lanes};
 #[cfg(feature = "alloc")]
 pub(crate) use layout::{floats_to_line, LINE_FLOATS};
+/// The portable level's vector, which the per-sample path (`nn/sample.rs`) runs its
+/// activations on, with its width and loads.
+pub(crate) use simd::{HAS_SIMD, LANES as SAMPLE_LANES};
+pub(crate) mod sample_lanes {
+    pub(crate) use super::simd::{load, store};
+}
 pub use layout::{forward_scratch_len, gemm_scratch_len, product_scratch_len, MatRef};
 pub use levels::{set_simd_level, simd_level, SimdLevel, UnsupportedSimdLevel};
 

@@ -6,6 +6,7 @@ mod activation;
 mod loss;
 mod metrics;
 mod network;
+mod sample;
 mod spec;
 
 #[cfg(feature = "custom-activations")]
@@ -16,4 +17,5 @@ pub use loss::{
 };
 pub use metrics::{accuracy, argmax, binary_accuracy};
 pub use network::Batch;
+pub use sample::SampleStep;
 pub use spec::{LayerSpec, Spec};

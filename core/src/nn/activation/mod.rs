@@ -226,6 +226,28 @@ macro_rules! activations {
                 }
             }
 
+            /// `f` on lanes (the per-sample path's activation); `None` for a custom
+            /// activation, which has no lane form.
+            #[inline(always)]
+            pub(crate) fn value_lanes<V: Lanes>(self, z: V) -> Option<V> {
+                match self {
+                    $(Activation::$variant => Some(<$member as ElementFunction>::value(z)),)*
+                    #[cfg(feature = "custom-activations")]
+                    Activation::Custom(_) => None,
+                }
+            }
+
+            /// `f'` on lanes from what [`Activation::derivative_source`] names (the output
+            /// or the input); `None` for a custom activation.
+            #[inline(always)]
+            pub(crate) fn derivative_lanes<V: Lanes>(self, x: V) -> Option<V> {
+                match self {
+                    $(Activation::$variant => Some(<$member as ElementFunction>::derivative(x)),)*
+                    #[cfg(feature = "custom-activations")]
+                    Activation::Custom(_) => None,
+                }
+            }
+
             /// Appends `f(z)` to a tape (see [`Member::build`]); a custom activation, being
             /// `f32x8` code, has no tape form.
             pub(crate) fn build<T: Scalar, S: NodeStore<T>>(self, tape: &mut Tape<T, S>, z: NodeId) -> Result<NodeId> {
