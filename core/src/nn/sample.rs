@@ -11,10 +11,14 @@
 
 use crate::error::{check_len, check_min_len, Error, Result};
 use crate::kernels::sample_lanes::{load, store};
-use crate::kernels::{Lanes, HAS_SIMD, SAMPLE_LANES};
+use crate::kernels::{forward_scratch_len, matmul_a_bt_bias, Lanes, HAS_SIMD, SAMPLE_LANES};
 use crate::nn::activation::{Activation, DerivativeSource};
 use crate::nn::loss::{Loss, Target};
 use crate::nn::spec::{LayerSpec, Spec};
+
+/// Layers with at least this many weights go through the batch path's dispatched product
+/// (a call and a level check, then the level's vectors); smaller ones through inline loops.
+const LARGE_LAYER: usize = 256;
 
 /// Per-sample training and inference for one spec over a checked workspace; see the module
 /// notes.
@@ -107,8 +111,13 @@ impl SampleStep<'_, '_> {
                 Some(start) => &done[start..start + layer.inputs],
             };
             let (y, extra) = slot[..layer.slot_len_per_sample()].split_at_mut(layer.outputs);
-            for ((z, row), b) in y.iter_mut().zip(weights.chunks_exact(layer.inputs)).zip(biases) {
-                *z = b + dot(row, x);
+            if layer.weight_len() >= LARGE_LAYER && forward_scratch_len(1, layer.outputs, layer.inputs) == 0 {
+                // The batch path's product at m = 1: its SIMD level's row-times-matrix loop.
+                matmul_a_bt_bias(x, weights, biases, y, 1, layer.inputs, layer.outputs, &mut []);
+            } else {
+                for ((z, row), b) in y.iter_mut().zip(weights.chunks_exact(layer.inputs)).zip(biases) {
+                    *z = b + dot(row, x);
+                }
             }
             activate(layer.activation, y, extra);
             previous = Some(slot_start);
@@ -119,7 +128,7 @@ impl SampleStep<'_, '_> {
     }
 }
 
-/// `Σ a[i]·b[i]` with four running sums (short rows: no SIMD set-up to amortise).
+/// `Σ a[i]·b[i]` with four running sums (short rows: no vector set-up to amortise).
 #[inline(always)]
 fn dot(a: &[f32], b: &[f32]) -> f32 {
     let mut sums = [0.0f32; 4];
@@ -162,8 +171,9 @@ impl LaneOp for Derivative {
     }
 }
 
-/// `values[i] = op(values[i])`: whole vectors, then the rest one value at a time (no
-/// padding copies; without SIMD, one value at a time throughout).
+/// `values[i] = op(values[i])`: whole vectors, then the rest one value at a time (a
+/// network's last layer often has one or a few outputs, where a padded vector's polynomial
+/// costs more than `libm`); without SIMD, one value at a time throughout.
 #[inline(always)]
 fn map(values: &mut [f32], op: impl LaneOp) {
     let mut chunks = values.chunks_exact_mut(if HAS_SIMD { SAMPLE_LANES } else { usize::MAX });
