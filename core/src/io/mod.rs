@@ -228,7 +228,7 @@ pub fn save_with(
         w.floats(p.values)?;
     }
     if let Some(c) = checkpoint {
-        let (kind, flags, values) = c.optimizer.encode();
+        let (kind, flags, values) = c.optimizer.file_parts();
         w.bytes(&[kind, flags, 0, 0]);
         w.floats(&values)?;
         w.u64(c.steps);
@@ -439,11 +439,11 @@ fn decode(bytes: &[u8], out: &mut Outputs<'_>) -> Result<ModelInfo> {
         for v in &mut values {
             *v = r.f32()?;
         }
-        let optimizer = Optimizer::decode(head[0], head[1], &values)
+        let optimizer = Optimizer::from_file_parts(head[0], head[1], &values)
             .ok_or(Error::ModelFile { reason: "unknown optimizer", offset })?;
         // Reserved bytes, unknown flag bits and unused slots must be zero: one model, one
         // encoding (what `save` writes back is bit for bit what was read).
-        let (kind, flags, canonical) = optimizer.encode();
+        let (kind, flags, canonical) = optimizer.file_parts();
         let same_values = canonical.iter().zip(&values).all(|(a, b)| a.to_bits() == b.to_bits());
         if head != [kind, flags, 0, 0] || !same_values {
             return Err(Error::ModelFile {

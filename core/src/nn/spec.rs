@@ -208,8 +208,9 @@ impl<'a> Spec<'a> {
         Ok(())
     }
 
-    /// [`Spec::workspace_len`] with overflow checking, for sizes that come from users.
-    pub(crate) fn checked_workspace_len(&self, batch: usize, forward_only: bool) -> Option<usize> {
+    /// [`Spec::workspace_len`] (or with `forward_only`, [`Spec::forward_workspace_len`]) with
+    /// overflow checking, for sizes that come from users: `None` if it does not fit a `usize`.
+    pub fn checked_workspace_len(&self, batch: usize, forward_only: bool) -> Option<usize> {
         let per_sample = if forward_only {
             self.activation_len_per_sample()
         } else {

@@ -275,8 +275,9 @@ macro_rules! optimizers {
                 }
             }
 
-            /// The code, flags and six value slots the model file stores.
-            pub(crate) fn encode(&self) -> (u8, u8, [f32; 6]) {
+            /// The code, flags and six value slots the model file stores (see
+            /// [`crate::io`] for each optimizer's layout).
+            pub fn file_parts(&self) -> (u8, u8, [f32; 6]) {
                 match self {
                     $(Optimizer::$variant(c) => {
                         let (flags, values) = c.encode();
@@ -285,8 +286,9 @@ macro_rules! optimizers {
                 }
             }
 
-            /// The optimizer a model file's code, flags and values describe, if known.
-            pub(crate) fn decode(code: u8, flags: u8, values: &[f32; 6]) -> Option<Optimizer> {
+            /// The optimizer a model file's code, flags and values describe, if the code is
+            /// known (its hyper-parameters are not checked: see [`Optimizer::validate`]).
+            pub fn from_file_parts(code: u8, flags: u8, values: &[f32; 6]) -> Option<Optimizer> {
                 $(if code == <$config as Member>::FILE_CODE {
                     return Some(Optimizer::$variant(<$config as Member>::decode(flags, values)));
                 })*

@@ -1,0 +1,125 @@
+/* Calls every function of the embergrad C interface with null pointers, zero lengths, wrong
+ * sizes and unknown codes: each must return an error status (never crash, never write past
+ * a buffer: run under AddressSanitizer and UBSan), and a failed call must leave its outputs
+ * as they were. Exits 0 only if every call behaved. */
+#include <stdio.h>
+#include <string.h>
+
+#include "embergrad.h"
+
+static int failures = 0;
+
+static void expect_error(eg_status status, const char *what) {
+    if (status == EG_OK) {
+        fprintf(stderr, "FAIL: %s succeeded\n", what);
+        failures++;
+    } else if (eg_error_message(status) == NULL || strlen((const char *)eg_error_message(status)) == 0) {
+        fprintf(stderr, "FAIL: %s: no message for status %d\n", what, status);
+        failures++;
+    }
+}
+
+int main(void) {
+    const eg_layer layers[2] = {{2, 3, 4 /* tanh */}, {3, 1, 3 /* sigmoid */}};
+    const eg_layer bad_code[1] = {{2, 3, 99}};
+    const eg_layer zero_width[1] = {{2, 0, 1}};
+    const eg_layer unchained[2] = {{2, 3, 1}, {4, 1, 0}};
+    eg_sizes_t sizes;
+    expect_error(eg_sizes(NULL, 2, 4, &sizes), "sizes with null layers");
+    expect_error(eg_sizes(layers, 0, 4, &sizes), "sizes with no layers");
+    expect_error(eg_sizes(bad_code, 1, 4, &sizes), "sizes with an unknown activation");
+    expect_error(eg_sizes(zero_width, 1, 4, &sizes), "sizes with a zero width");
+    expect_error(eg_sizes(unchained, 2, 4, &sizes), "sizes with unchained widths");
+    expect_error(eg_sizes(layers, 17, 4, &sizes), "sizes with too many layers");
+    expect_error(eg_sizes(layers, 2, 4, NULL), "sizes with a null output");
+    if (eg_sizes(layers, 2, 4, &sizes) != EG_OK || sizes.params != 13) {
+        fprintf(stderr, "FAIL: sizes of a 2-3-1 network\n");
+        return 1;
+    }
+
+    float params[13], before[13], grads[13], workspace[256], out[4];
+    expect_error(eg_init(layers, 2, NULL, 13, 1), "init with null params");
+    expect_error(eg_init(layers, 2, params, 12, 1), "init with short params");
+    if (eg_init(layers, 2, params, 13, 1) != EG_OK) {
+        fprintf(stderr, "FAIL: init\n");
+        return 1;
+    }
+    memcpy(before, params, sizeof params);
+    const float input[8] = {0, 0, 0, 1, 1, 0, 1, 1};
+    const float target[4] = {0, 1, 1, 0};
+    const uint32_t classes[4] = {0, 1, 1, 0};
+    float loss = -1.0f;
+    expect_error(eg_forward(layers, 2, params, 13, NULL, 8, 4, workspace, 256, out, 4), "forward with null input");
+    expect_error(eg_forward(layers, 2, params, 13, input, 7, 4, workspace, 256, out, 4), "forward with a short input");
+    expect_error(eg_forward(layers, 2, params, 13, input, 8, 4, workspace, 3, out, 4), "forward with a small workspace");
+    expect_error(eg_forward(layers, 2, params, 13, input, 8, 4, workspace, 256, out, 3), "forward with a short output");
+    expect_error(eg_forward(layers, 2, params, 13, input, 0, 0, workspace, 256, out, 0), "forward of zero samples");
+    expect_error(eg_loss_and_gradients(layers, 2, params, 13, input, 8, 4, 9, target, 4, NULL, 0, grads, 13, workspace, 256, &loss),
+                 "loss with an unknown code");
+    expect_error(eg_loss_and_gradients(layers, 2, params, 13, input, 8, 4, 0, NULL, 4, NULL, 0, grads, 13, workspace, 256, &loss),
+                 "mse with null targets");
+    expect_error(eg_loss_and_gradients(layers, 2, params, 13, input, 8, 4, 0, target, 3, NULL, 0, grads, 13, workspace, 256, &loss),
+                 "mse with short targets");
+    expect_error(eg_loss_and_gradients(layers, 2, params, 13, input, 8, 4, 4, NULL, 0, classes, 4, grads, 13, workspace, 256, &loss),
+                 "softmax_ce on one output with labels 1");
+    expect_error(eg_loss_and_gradients(layers, 2, params, 13, input, 8, 4, 0, target, 4, NULL, 0, grads, 12, workspace, 256, &loss),
+                 "loss with short grads");
+    expect_error(eg_loss_and_gradients(layers, 2, params, 13, input, 8, 4, 0, target, 4, NULL, 0, grads, 13, workspace, 256, NULL),
+                 "loss with a null output");
+    if (loss != -1.0f) {
+        fprintf(stderr, "FAIL: a failed call wrote the loss\n");
+        failures++;
+    }
+
+    const eg_optimizer unknown = {42, 0, {0.1f, 0, 0, 0, 0, 0}};
+    const eg_optimizer negative_lr = {0, 0, {-0.1f, 0, 0, 0, 0, 0}};
+    const eg_optimizer adam = {3, 0, {0.01f, 0.9f, 0.999f, 1e-8f, 0, 0}};
+    size_t state_len = 0;
+    float state[26];
+    uint64_t steps = 0;
+    expect_error(eg_optimizer_state_len(NULL, 13, &state_len), "state length of a null optimizer");
+    expect_error(eg_optimizer_state_len(&unknown, 13, &state_len), "state length of an unknown optimizer");
+    expect_error(eg_optimizer_state_len(&negative_lr, 13, &state_len), "state length with a negative lr");
+    expect_error(eg_optimizer_init(&adam, state, 25, &steps), "init of a state that is not two buffers");
+    expect_error(eg_optimizer_init(&adam, state, 26, NULL), "init with null steps");
+    expect_error(eg_optimizer_step(&adam, -1.0f, &steps, params, grads, 13, state, 25), "step with a short state");
+    expect_error(eg_optimizer_step(&adam, -1.0f, NULL, params, grads, 13, state, 26), "step with null steps");
+    expect_error(eg_optimizer_step(&adam, -1.0f, &steps, NULL, grads, 13, state, 26), "step with null params");
+    expect_error(eg_optimizer_step(&unknown, -1.0f, &steps, params, grads, 13, state, 26), "step of an unknown optimizer");
+    if (memcmp(before, params, sizeof params) != 0 || steps != 0) {
+        fprintf(stderr, "FAIL: a failed call changed the params or the step count\n");
+        failures++;
+    }
+
+    unsigned char file[512];
+    size_t written = 0;
+    expect_error(eg_model_save(layers, 2, params, 13, file, 10, &written), "save into a small buffer");
+    expect_error(eg_model_save(layers, 2, params, 13, NULL, 512, &written), "save into null");
+    if (eg_model_save(layers, 2, params, 13, file, sizeof file, &written) != EG_OK) {
+        fprintf(stderr, "FAIL: save\n");
+        return 1;
+    }
+    float loaded[13];
+    memset(loaded, 0, sizeof loaded);
+    for (size_t cut = 0; cut < written; cut += 7) {
+        expect_error(eg_model_load(layers, 2, file, cut, loaded, 13), "load of a truncated file");
+    }
+    file[40] ^= 0x5a;
+    expect_error(eg_model_load(layers, 2, file, written, loaded, 13), "load of a corrupt file");
+    file[40] ^= 0x5a;
+    const eg_layer other[2] = {{2, 3, 4}, {3, 1, 0}};
+    expect_error(eg_model_load(other, 2, file, written, loaded, 13), "load for a different network");
+    for (int i = 0; i < 13; i++) {
+        if (loaded[i] != 0.0f) {
+            fprintf(stderr, "FAIL: a failed load wrote params\n");
+            failures++;
+            break;
+        }
+    }
+    if (strcmp((const char *)eg_error_message(12345), "unknown status") != 0) {
+        fprintf(stderr, "FAIL: message of an unknown status\n");
+        failures++;
+    }
+    printf("bad-argument test: %d failures\n", failures);
+    return failures == 0 ? 0 : 1;
+}
