@@ -10,22 +10,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-if [ ! -x /usr/bin/rustc ] || ! /usr/bin/rustc -V | grep -q '^rustc 1\.9[6-9]' || ! command -v qemu-system-arm >/dev/null \
-   || [ ! -d /usr/lib/rustlib/src/rust/library/core ] || ! command -v arm-none-eabi-size >/dev/null; then
-  echo "firmware: installing rustc-web, cargo-web, rust-web-src, qemu-system-arm, binutils-arm-none-eabi" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends rustc-web cargo-web rust-web-src rust-web-llvm \
-    qemu-system-arm binutils-arm-none-eabi >/dev/null
-fi
-if [ -L /usr/bin/rust-lld ] && [ ! -e /usr/bin/rust-lld ]; then
-  # rust-lld is a symlink to lld-22, which no package depends on.
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$(basename "$(readlink /usr/bin/rust-lld)")" >/dev/null
-fi
-
-cargo_web() { RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1 /usr/bin/cargo "$@"; }
+# shellcheck source=scripts/embedded-toolchain.sh
+. "$root/scripts/embedded-toolchain.sh"
 elf=target/thumbv7em-none-eabihf/release/embergrad-firmware
-run_qemu() { timeout -k 5 120 qemu-system-arm -machine mps2-an386 -nographic -semihosting-config enable=on,target=native -kernel "$1"; }
 # text (flash: vector table + code + read-only data) and bss of an ELF
 sizes() { arm-none-eabi-size "$1" | awk 'NR == 2 { print $1, $2 + $3 }'; }
 

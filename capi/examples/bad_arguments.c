@@ -54,17 +54,17 @@ int main(void) {
     expect_error(eg_forward(layers, 2, params, 13, input, 8, 4, workspace, 3, out, 4), "forward with a small workspace");
     expect_error(eg_forward(layers, 2, params, 13, input, 8, 4, workspace, 256, out, 3), "forward with a short output");
     expect_error(eg_forward(layers, 2, params, 13, input, 0, 0, workspace, 256, out, 0), "forward of zero samples");
-    expect_error(eg_loss_and_gradients(layers, 2, params, 13, input, 8, 4, 9, target, 4, NULL, 0, grads, 13, workspace, 256, &loss),
+    expect_error(eg_loss_and_gradients(layers, 2, params, 13, input, 8, 4, 9, 0.0f, target, 4, NULL, 0, grads, 13, workspace, 256, &loss),
                  "loss with an unknown code");
-    expect_error(eg_loss_and_gradients(layers, 2, params, 13, input, 8, 4, 0, NULL, 4, NULL, 0, grads, 13, workspace, 256, &loss),
+    expect_error(eg_loss_and_gradients(layers, 2, params, 13, input, 8, 4, 0, 0.0f, NULL, 4, NULL, 0, grads, 13, workspace, 256, &loss),
                  "mse with null targets");
-    expect_error(eg_loss_and_gradients(layers, 2, params, 13, input, 8, 4, 0, target, 3, NULL, 0, grads, 13, workspace, 256, &loss),
+    expect_error(eg_loss_and_gradients(layers, 2, params, 13, input, 8, 4, 0, 0.0f, target, 3, NULL, 0, grads, 13, workspace, 256, &loss),
                  "mse with short targets");
-    expect_error(eg_loss_and_gradients(layers, 2, params, 13, input, 8, 4, 4, NULL, 0, classes, 4, grads, 13, workspace, 256, &loss),
+    expect_error(eg_loss_and_gradients(layers, 2, params, 13, input, 8, 4, 4, 0.0f, NULL, 0, classes, 4, grads, 13, workspace, 256, &loss),
                  "softmax_ce on one output with labels 1");
-    expect_error(eg_loss_and_gradients(layers, 2, params, 13, input, 8, 4, 0, target, 4, NULL, 0, grads, 12, workspace, 256, &loss),
+    expect_error(eg_loss_and_gradients(layers, 2, params, 13, input, 8, 4, 0, 0.0f, target, 4, NULL, 0, grads, 12, workspace, 256, &loss),
                  "loss with short grads");
-    expect_error(eg_loss_and_gradients(layers, 2, params, 13, input, 8, 4, 0, target, 4, NULL, 0, grads, 13, workspace, 256, NULL),
+    expect_error(eg_loss_and_gradients(layers, 2, params, 13, input, 8, 4, 0, 0.0f, target, 4, NULL, 0, grads, 13, workspace, 256, NULL),
                  "loss with a null output");
     if (loss != -1.0f) {
         fprintf(stderr, "FAIL: a failed call wrote the loss\n");
@@ -88,6 +88,21 @@ int main(void) {
     expect_error(eg_optimizer_step(&unknown, -1.0f, &steps, params, grads, 13, state, 26), "step of an unknown optimizer");
     if (memcmp(before, params, sizeof params) != 0 || steps != 0) {
         fprintf(stderr, "FAIL: a failed call changed the params or the step count\n");
+        failures++;
+    }
+
+    float lr = -1.0f;
+    const float six[6] = {3, 0.5f, 0, 0, 0, 0};
+    expect_error(eg_schedule_lr(99, six, 0.1f, 0, &lr), "an unknown schedule");
+    expect_error(eg_schedule_lr(1, NULL, 0.1f, 0, &lr), "a schedule with null parameters");
+    expect_error(eg_schedule_lr(1, six, 0.1f, 0, NULL), "a schedule with a null output");
+    expect_error(eg_clip_grad_norm(NULL, 13, 1.0f, NULL), "clipping null gradients");
+    expect_error(eg_clip_grad_norm(grads, 13, -1.0f, NULL), "clipping to a negative norm");
+    expect_error(eg_clip_grad_value(grads, 13, 0.0f / 0.0f), "clipping to NaN");
+    expect_error(eg_loss_and_gradients(layers, 2, params, 13, input, 8, 4, 2, -1.0f, target, 4, NULL, 0, grads, 13, workspace, 256, &loss),
+                 "huber with a negative delta");
+    if (lr != -1.0f) {
+        fprintf(stderr, "FAIL: a failed schedule call wrote the rate\n");
         failures++;
     }
 

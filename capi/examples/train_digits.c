@@ -1,5 +1,6 @@
 /* Trains a 64-32-10 ReLU network on the digits data shipped in the repository through the
- * embergrad C interface (Adam, minibatches of 16, 30 epochs) and prints the test accuracy.
+ * embergrad C interface (Adam with a cosine schedule, gradients clipped, label smoothing,
+ * minibatches of 16, 30 epochs) and prints the test accuracy.
  * Usage: train_digits data/digits/digits_train.csv data/digits/digits_test.csv
  * Exits 0 only if the test accuracy is at least 95%. */
 #include <stdio.h>
@@ -79,10 +80,14 @@ int main(int argc, char **argv) {
         for (size_t start = 0; start + BATCH <= train_n; start += BATCH) {
             float loss;
             check(eg_loss_and_gradients(layers, 2, params, sizes.params, &train_x[start * FEATURES], BATCH * FEATURES, BATCH,
-                                        4 /* softmax_ce */, NULL, 0, &train_y[start], BATCH, grads, sizes.params, workspace,
+                                        5 /* softmax_ce, label smoothing: */, 0.05f, NULL, 0, &train_y[start], BATCH, grads, sizes.params, workspace,
                                         sizes.workspace, &loss),
                   "loss and gradients");
-            check(eg_optimizer_step(&adam, -1.0f, &steps, params, grads, sizes.params, state, state_len), "step");
+            check(eg_clip_grad_norm(grads, sizes.params, 5.0f, NULL), "clip");
+            float lr;
+            const float cosine[6] = {30.0f, 0.0003f, 0, 0, 0, 0}; /* t_max 30 epochs, eta_min */
+            check(eg_schedule_lr(3, cosine, 0.003f, (uint64_t)(epoch - 1), &lr), "schedule");
+            check(eg_optimizer_step(&adam, lr, &steps, params, grads, sizes.params, state, state_len), "step");
             total += loss;
             batches++;
         }

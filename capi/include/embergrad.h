@@ -140,10 +140,11 @@ eg_status eg_forward(const struct eg_layer *layer_array,
                      size_t output_len);
 
 /**
- * The mean loss (code: 0 mse, 1 l1, 2 huber with delta 1, 3 bce_logits, 4 softmax_ce) of
- * `batch` samples into `loss`, and its gradients into `grads`. Targets are `values`
- * (`batch × outputs`) for the first four and `classes` (`batch`) for softmax_ce; the other
- * may be null with length 0.
+ * The mean loss of `batch` samples into `loss`, and its gradients into `grads`. Loss codes:
+ * 0 mse, 1 l1, 2 huber (delta `parameter`), 3 bce_logits, 4 softmax_ce, 5 softmax_ce with
+ * label smoothing `parameter`. Targets are `values` (`batch × outputs`) for the first four
+ * and `classes` (`batch`, at most 1024) for the others; the other array may be null with
+ * length 0.
  */
 eg_status eg_loss_and_gradients(const struct eg_layer *layer_array,
                                 size_t count,
@@ -153,6 +154,7 @@ eg_status eg_loss_and_gradients(const struct eg_layer *layer_array,
                                 size_t input_len,
                                 size_t batch,
                                 uint32_t loss_code,
+                                float parameter,
                                 const float *values,
                                 size_t values_len,
                                 const uint32_t *classes,
@@ -188,6 +190,57 @@ eg_status eg_optimizer_step(const struct eg_optimizer *opt,
                             size_t len,
                             float *state,
                             size_t state_len);
+
+/**
+ * [`eg_optimizer_step`] for SGD only (`EG_UNKNOWN_CODE` for another optimizer), linking only
+ * SGD's code.
+ */
+eg_status eg_sgd_step(const struct eg_optimizer *opt,
+                      float lr,
+                      uint64_t *steps,
+                      float *params,
+                      const float *grads,
+                      size_t len,
+                      float *state,
+                      size_t state_len);
+
+/**
+ * [`eg_optimizer_step`] for Adam only (`EG_UNKNOWN_CODE` for another optimizer), linking only
+ * Adam's code.
+ */
+eg_status eg_adam_step(const struct eg_optimizer *opt,
+                       float lr,
+                       uint64_t *steps,
+                       float *params,
+                       const float *grads,
+                       size_t len,
+                       float *state,
+                       size_t state_len);
+
+/**
+ * Scales `grads` so that their global L2 norm is at most `max_norm` (PyTorch's
+ * `clip_grad_norm_`); the norm before clipping into `*norm` (may be null).
+ */
+eg_status eg_clip_grad_norm(float *grads, size_t len, float max_norm, float *norm);
+
+/**
+ * Clamps every gradient to `[-clip, clip]` (PyTorch's `clip_grad_value_`).
+ */
+eg_status eg_clip_grad_value(float *grads, size_t len, float clip);
+
+/**
+ * The learning rate of a schedule at step `t` for base rate `base_lr`, into `*lr`. Kinds
+ * and their `parameters`: 0 constant; 1 step (step size, gamma); 2 exponential (gamma);
+ * 3 cosine (t_max, eta_min); 4 cosine with warm restarts (t_0, t_mult, eta_min); 5 linear
+ * (start factor, end factor, total steps); 6 polynomial (total steps, power); 7 one-cycle
+ * (max lr, total steps, pct_start, div_factor, final_div_factor; cosine annealing). Step
+ * counts are given as floats and rounded down.
+ */
+eg_status eg_schedule_lr(uint32_t kind,
+                         const float *parameters,
+                         float base_lr,
+                         uint64_t t,
+                         float *lr);
 
 /**
  * Writes a model file of the network and its params into `out`; its length into `*written`.

@@ -253,10 +253,11 @@ pub unsafe extern "C" fn eg_forward(
     })
 }
 
-/// The mean loss (code: 0 mse, 1 l1, 2 huber with delta 1, 3 bce_logits, 4 softmax_ce) of
-/// `batch` samples into `loss`, and its gradients into `grads`. Targets are `values`
-/// (`batch × outputs`) for the first four and `classes` (`batch`) for softmax_ce; the other
-/// may be null with length 0.
+/// The mean loss of `batch` samples into `loss`, and its gradients into `grads`. Loss codes:
+/// 0 mse, 1 l1, 2 huber (delta `parameter`), 3 bce_logits, 4 softmax_ce, 5 softmax_ce with
+/// label smoothing `parameter`. Targets are `values` (`batch × outputs`) for the first four
+/// and `classes` (`batch`, at most 1024) for the others; the other array may be null with
+/// length 0.
 #[no_mangle]
 pub unsafe extern "C" fn eg_loss_and_gradients(
     layer_array: *const EgLayer,
@@ -267,6 +268,7 @@ pub unsafe extern "C" fn eg_loss_and_gradients(
     input_len: usize,
     batch: usize,
     loss_code: u32,
+    parameter: f32,
     values: *const f32,
     values_len: usize,
     classes: *const u32,
@@ -283,9 +285,10 @@ pub unsafe extern "C" fn eg_loss_and_gradients(
         let the_loss = match loss_code {
             0 => Loss::Mse,
             1 => Loss::L1,
-            2 => Loss::Huber { delta: 1.0 },
+            2 => Loss::Huber { delta: parameter },
             3 => Loss::BceWithLogits,
             4 => Loss::SoftmaxCrossEntropy,
+            5 => Loss::LabelSmoothingCrossEntropy { smoothing: parameter },
             _ => return Err(EG_UNKNOWN_CODE),
         };
         let (params, input, values) =
@@ -293,7 +296,7 @@ pub unsafe extern "C" fn eg_loss_and_gradients(
         let classes32 = unsafe { view(classes, classes_len)? };
         let (grads, workspace) = unsafe { (view_mut(grads, grads_len)?, view_mut(workspace, workspace_len)?) };
         // Class labels arrive as u32; the core takes usize: converted in chunks on the stack.
-        let value = if loss_code == 4 {
+        let value = if loss_code >= 4 {
             const MOST: usize = 1024;
             if classes32.len() > MOST {
                 return Err(status(Error::InvalidArgument {
@@ -386,6 +389,133 @@ pub unsafe extern "C" fn eg_optimizer_step(
         let steps = unsafe { &mut *steps };
         let lr = if lr < 0.0 { optimizer.lr() } else { lr };
         optimizer.step_with_lr(lr, steps, params, grads, state).map_err(status)
+    })
+}
+
+/// [`eg_optimizer_step`] for the one optimizer `pick` accepts, through its config's own
+/// `Step`: a firmware that calls only these links only the optimizers it uses.
+#[allow(clippy::too_many_arguments)] // the step's arrays, as eg_optimizer_step takes them
+unsafe fn step_one<S: Step>(
+    pick: fn(Optimizer) -> Option<S>,
+    opt: *const EgOptimizer,
+    lr: f32,
+    steps: *mut u64,
+    params: *mut f32,
+    grads: *const f32,
+    len: usize,
+    state: *mut f32,
+    state_len: usize,
+) -> EgStatus {
+    run(|| {
+        if opt.is_null() || steps.is_null() {
+            return Err(EG_NULL_POINTER);
+        }
+        // SAFETY: non-null, and the caller promises an `EgOptimizer` there.
+        let o = unsafe { *opt };
+        let config = Optimizer::from_file_parts(o.kind, o.flags, &o.values).and_then(pick).ok_or(EG_UNKNOWN_CODE)?;
+        let (params, grads) = unsafe { (view_mut(params, len)?, view(grads, len)?) };
+        let state = unsafe { view_mut(state, state_len)? };
+        // SAFETY: `steps` is non-null, and the caller promises a writable `u64` there.
+        let steps = unsafe { &mut *steps };
+        let lr = if lr < 0.0 { config.lr() } else { lr };
+        config.step_with_lr(lr, steps, params, grads, state).map_err(status)
+    })
+}
+
+/// [`eg_optimizer_step`] for SGD only (`EG_UNKNOWN_CODE` for another optimizer), linking only
+/// SGD's code.
+#[no_mangle]
+pub unsafe extern "C" fn eg_sgd_step(
+    opt: *const EgOptimizer,
+    lr: f32,
+    steps: *mut u64,
+    params: *mut f32,
+    grads: *const f32,
+    len: usize,
+    state: *mut f32,
+    state_len: usize,
+) -> EgStatus {
+    let pick = |o| if let Optimizer::Sgd(c) = o { Some(c) } else { None };
+    unsafe { step_one(pick, opt, lr, steps, params, grads, len, state, state_len) }
+}
+
+/// [`eg_optimizer_step`] for Adam only (`EG_UNKNOWN_CODE` for another optimizer), linking only
+/// Adam's code.
+#[no_mangle]
+pub unsafe extern "C" fn eg_adam_step(
+    opt: *const EgOptimizer,
+    lr: f32,
+    steps: *mut u64,
+    params: *mut f32,
+    grads: *const f32,
+    len: usize,
+    state: *mut f32,
+    state_len: usize,
+) -> EgStatus {
+    let pick = |o| if let Optimizer::Adam(c) = o { Some(c) } else { None };
+    unsafe { step_one(pick, opt, lr, steps, params, grads, len, state, state_len) }
+}
+
+/// Scales `grads` so that their global L2 norm is at most `max_norm` (PyTorch's
+/// `clip_grad_norm_`); the norm before clipping into `*norm` (may be null).
+#[no_mangle]
+pub unsafe extern "C" fn eg_clip_grad_norm(grads: *mut f32, len: usize, max_norm: f32, norm: *mut f32) -> EgStatus {
+    run(|| {
+        let grads = unsafe { view_mut(grads, len)? };
+        let before = embergrad::optim::clip_grad_norm(grads, max_norm).map_err(status)?;
+        if norm.is_null() {
+            return Ok(());
+        }
+        unsafe { put(norm, before) }
+    })
+}
+
+/// Clamps every gradient to `[-clip, clip]` (PyTorch's `clip_grad_value_`).
+#[no_mangle]
+pub unsafe extern "C" fn eg_clip_grad_value(grads: *mut f32, len: usize, clip: f32) -> EgStatus {
+    run(|| {
+        let grads = unsafe { view_mut(grads, len)? };
+        embergrad::optim::clip_grad_value(grads, clip).map_err(status)
+    })
+}
+
+/// The learning rate of a schedule at step `t` for base rate `base_lr`, into `*lr`. Kinds
+/// and their `parameters`: 0 constant; 1 step (step size, gamma); 2 exponential (gamma);
+/// 3 cosine (t_max, eta_min); 4 cosine with warm restarts (t_0, t_mult, eta_min); 5 linear
+/// (start factor, end factor, total steps); 6 polynomial (total steps, power); 7 one-cycle
+/// (max lr, total steps, pct_start, div_factor, final_div_factor; cosine annealing). Step
+/// counts are given as floats and rounded down.
+#[no_mangle]
+pub unsafe extern "C" fn eg_schedule_lr(
+    kind: u32,
+    parameters: *const f32,
+    base_lr: f32,
+    t: u64,
+    lr: *mut f32,
+) -> EgStatus {
+    use embergrad::optim::{Anneal, Schedule};
+    run(|| {
+        let p = unsafe { view(parameters, 6)? };
+        let count = |v: f32| if v.is_finite() && v > 0.0 { v as u64 } else { 0 };
+        let schedule = match kind {
+            0 => Schedule::Constant,
+            1 => Schedule::Step { step_size: count(p[0]), gamma: p[1] },
+            2 => Schedule::Exponential { gamma: p[0] },
+            3 => Schedule::CosineAnnealing { t_max: count(p[0]), eta_min: p[1] },
+            4 => Schedule::CosineWarmRestarts { t_0: count(p[0]), t_mult: count(p[1]), eta_min: p[2] },
+            5 => Schedule::Linear { start_factor: p[0], end_factor: p[1], total_iters: count(p[2]) },
+            6 => Schedule::Polynomial { total_iters: count(p[0]), power: p[1] },
+            7 => Schedule::OneCycle {
+                max_lr: p[0],
+                total_steps: count(p[1]),
+                pct_start: p[2],
+                anneal: Anneal::Cosine,
+                div_factor: p[3],
+                final_div_factor: p[4],
+            },
+            _ => return Err(EG_UNKNOWN_CODE),
+        };
+        unsafe { put(lr, schedule.lr_at(base_lr, t)) }
     })
 }
 
