@@ -124,6 +124,17 @@ eg_status eg_init(const struct eg_layer *layer_array,
                   uint64_t seed);
 
 /**
+ * Fills `params` with Xavier-uniform weights for every layer from `seed`; biases 0. The
+ * same as [`eg_init`] for networks without ReLU-family layers, but links only the uniform
+ * draw (for firmware).
+ */
+eg_status eg_init_uniform(const struct eg_layer *layer_array,
+                          size_t count,
+                          float *params,
+                          size_t params_len,
+                          uint64_t seed);
+
+/**
  * The outputs of `batch` samples (`input`: `batch × inputs`) into `output` (`batch ×
  * outputs`).
  */

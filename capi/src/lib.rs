@@ -219,6 +219,24 @@ pub unsafe extern "C" fn eg_init(
     })
 }
 
+/// Fills `params` with Xavier-uniform weights for every layer from `seed`; biases 0. The
+/// same as [`eg_init`] for networks without ReLU-family layers, but links only the uniform
+/// draw (for firmware).
+#[no_mangle]
+pub unsafe extern "C" fn eg_init_uniform(
+    layer_array: *const EgLayer,
+    count: usize,
+    params: *mut f32,
+    params_len: usize,
+    seed: u64,
+) -> EgStatus {
+    run(|| {
+        let (array, n) = unsafe { layers(layer_array, count)? };
+        let params = unsafe { view_mut(params, params_len)? };
+        init_params(&Spec::new(&array[..n]), params, Init::XavierUniform, &mut Rng::new(seed)).map_err(status)
+    })
+}
+
 /// The outputs of `batch` samples (`input`: `batch × inputs`) into `output` (`batch ×
 /// outputs`).
 #[no_mangle]
