@@ -28,7 +28,10 @@ pub enum Command {
         /// The model file (embergrad format).
         #[arg(long)]
         model: PathBuf,
-        /// The safetensors file to write.
+        /// The format to write (safetensors, the one there is).
+        #[arg(long, value_enum, default_value = "safetensors")]
+        format: ExportFormat,
+        /// The file to write.
         #[arg(long)]
         out: PathBuf,
     },
@@ -41,6 +44,13 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+}
+
+/// What `export` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// safetensors with PyTorch's `nn.Sequential` names (`0.weight`, `0.bias`, ...).
+    Safetensors,
 }
 
 /// What the network's outputs are for.

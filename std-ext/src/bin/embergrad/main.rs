@@ -58,7 +58,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Train(args) => train::train(*args),
         Command::Eval(args) => use_model::eval(args),
         Command::Predict(args) => use_model::predict(args),
-        Command::Export { model, out } => use_model::export(&model, &out),
+        Command::Export { model, format: _, out } => use_model::export(&model, &out),
         Command::Import { from, out } => use_model::import(&from, &out),
     }
 }
