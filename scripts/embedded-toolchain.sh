@@ -17,4 +17,6 @@ if [ -L /usr/bin/rust-lld ] && [ ! -e /usr/bin/rust-lld ]; then
 fi
 
 cargo_web() { RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1 /usr/bin/cargo "$@"; }
-run_qemu() { timeout -k 5 120 qemu-system-arm -machine mps2-an386 -nographic -semihosting-config enable=on,target=native -kernel "$1"; }
+# `-icount shift=0`: one instruction per nanosecond of virtual time, so that the firmware
+# can count instructions with SysTick.
+run_qemu() { timeout -k 5 120 qemu-system-arm -machine mps2-an386 -icount shift=0 -nographic -semihosting-config enable=on,target=native -kernel "$1"; }

@@ -96,6 +96,20 @@ pub fn run() -> bool {
             false
         }
     };
+    let counted = match count_instructions() {
+        Ok((batch_path, sample_step)) => {
+            hprintln!(
+                "instructions per W2 update (2-8-1, one sample, SGD): batch path {}, sample step {}",
+                batch_path,
+                sample_step
+            );
+            batch_path > 0 && sample_step > 0
+        }
+        Err(e) => {
+            hprintln!("instruction count: error: {}", e);
+            false
+        }
+    };
     hprintln!(
         "learned: xor {}, iris {}; desktop model correct: {}; activations right: {}",
         xor,
@@ -103,7 +117,58 @@ pub fn run() -> bool {
         desktop,
         activations
     );
-    xor && iris && desktop && activations
+    xor && iris && desktop && activations && counted
+}
+
+/// Instructions per per-sample SGD update of W2's network (2-8-1, tanh and sigmoid, MSE, lr
+/// 0.5, the four XOR samples in turn), through the batch path at batch 1
+/// (`loss_and_gradients` then an SGD step) and through `Spec::sample_step`. Counted with
+/// SysTick: under QEMU's `-icount shift=0` one instruction is one nanosecond of virtual time,
+/// and SysTick counts the 25 MHz core clock, so a tick is 40 instructions; 2,000 updates make
+/// the tick's resolution 0.02 instructions per update. Without `-icount` the figures are
+/// host time, not instructions (scripts/firmware.sh runs with it).
+fn count_instructions() -> Result<(u32, u32), Error> {
+    use cortex_m::peripheral::syst::SystClkSource;
+    use cortex_m::peripheral::SYST;
+    const LAYERS: [LayerSpec; 2] = [LayerSpec::new(2, 8, Activation::Tanh), LayerSpec::new(8, 1, Activation::Sigmoid)];
+    const W2: Spec<'static> = Spec::new(&LAYERS);
+    const UPDATES: u32 = 2000;
+    const INPUT: [f32; 8] = [0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0];
+    const TARGET: [f32; 4] = [0.0, 1.0, 1.0, 0.0];
+    let Some(mut peripherals) = cortex_m::Peripherals::take() else {
+        return Err(Error::InvalidArgument { name: "peripherals", reason: "already taken" });
+    };
+    let syst = &mut peripherals.SYST;
+    syst.set_clock_source(SystClkSource::Core);
+    syst.set_reload(0x00FF_FFFF);
+    syst.clear_current();
+    syst.enable_counter();
+    let params = singleton!(: [f32; W2.param_len()] = [0.0; W2.param_len()]).unwrap();
+    let grads = singleton!(: [f32; W2.param_len()] = [0.0; W2.param_len()]).unwrap();
+    let workspace = singleton!(: [f32; W2.workspace_len(1)] = [0.0; W2.workspace_len(1)]).unwrap();
+    let sample_workspace = singleton!(: [f32; W2.workspace_len(1)] = [0.0; W2.workspace_len(1)]).unwrap();
+    // SysTick counts down; the elapsed ticks since `start`, modulo its 24 bits.
+    let per_update = |start: u32| (start.wrapping_sub(SYST::get_current()) & 0x00FF_FFFF) * 40 / UPDATES;
+
+    init_params(&W2, params, Init::XavierUniform, &mut Rng::new(7))?;
+    let start = SYST::get_current();
+    for i in 0..UPDATES as usize {
+        let k = i % 4;
+        let batch = Batch::new(&INPUT[2 * k..2 * k + 2], Target::Values(&TARGET[k..k + 1]), 1);
+        W2.loss_and_gradients(params, &batch, Loss::Mse, grads, workspace)?;
+        Sgd::new(0.5).step(&mut 0, params, grads, &mut [])?;
+    }
+    let batch_path = per_update(start);
+
+    init_params(&W2, params, Init::XavierUniform, &mut Rng::new(7))?;
+    let mut step = W2.sample_step(sample_workspace)?;
+    let start = SYST::get_current();
+    for i in 0..UPDATES as usize {
+        let k = i % 4;
+        step.sgd(params, &INPUT[2 * k..2 * k + 2], Target::Values(&TARGET[k..k + 1]), Loss::Mse, 0.5)?;
+    }
+    let sample_step = per_update(start);
+    Ok((batch_path, sample_step))
 }
 
 /// `f(z)` and `f'(z)` at `z` = -1.5, 0.5 and 2 of the activations beyond the five the
