@@ -96,6 +96,17 @@ fn widen(v: &[f32]) -> Vec<f64> {
     v.iter().map(|&x| f64::from(x)).collect()
 }
 
+/// Whether the loss has a kink within [`KINK_MARGIN`] of an output: L1's `|y - t|` at
+/// `y = t`, where finite differences straddle the corner (seen: a packed case with an output
+/// 1e-6 from its target, the output layer's weight gradients 60% off).
+fn near_loss_kink(c: &Case, params: &[f64], input: &[f64]) -> bool {
+    if c.loss != Loss::L1 {
+        return false;
+    }
+    let outputs = forward_f64(&c.layers, params, input, c.batch);
+    outputs.iter().zip(&c.values).any(|(y, &t)| (y - f64::from(t)).abs() < KINK_MARGIN)
+}
+
 /// Whether any ReLU-family pre-activation lies within [`KINK_MARGIN`] of zero, or any tanh
 /// or sigmoid derivative is below [`SATURATION_MARGIN`].
 fn ill_conditioned(layers: &[LayerSpec], params: &[f64], input: &[f64], batch: usize) -> bool {
@@ -184,6 +195,7 @@ proptest! {
     fn f64_backprop_oracle_matches_finite_differences(c in case()) {
         let (params, input) = (widen(&c.params), widen(&c.input));
         prop_assume!(!ill_conditioned(&c.layers, &params, &input, c.batch));
+        prop_assume!(!near_loss_kink(&c, &params, &input));
         let target = if c.loss.target_kind() == TargetKind::Classes {
             RefTarget::Classes(c.classes.clone())
         } else {
@@ -207,6 +219,7 @@ fn check(c: &Case) -> Result<(), TestCaseError> {
     let spec = Spec::new(&c.layers);
     let (params64, input64) = (widen(&c.params), widen(&c.input));
     prop_assume!(!ill_conditioned(&c.layers, &params64, &input64, c.batch));
+    prop_assume!(!near_loss_kink(c, &params64, &input64));
     let (target, ref_target) = if c.loss.target_kind() == TargetKind::Classes {
         (Target::Classes(&c.classes), RefTarget::Classes(c.classes.clone()))
     } else {
