@@ -86,7 +86,15 @@ int main(void) {
     expect_error(eg_optimizer_step(&adam, -1.0f, NULL, params, grads, 13, state, 26), "step with null steps");
     expect_error(eg_optimizer_step(&adam, -1.0f, &steps, NULL, grads, 13, state, 26), "step with null params");
     expect_error(eg_optimizer_step(&unknown, -1.0f, &steps, params, grads, 13, state, 26), "step of an unknown optimizer");
-    if (memcmp(before, params, sizeof params) != 0 || steps != 0) {
+    /* Each optimizer's own step refuses every other optimizer's encoding. */
+    typedef eg_status (*step_fn)(const eg_optimizer *, float, uint64_t *, float *, const float *, size_t, float *, size_t);
+    const step_fn own[9] = {eg_sgd_step,   eg_adagrad_step, eg_rmsprop_step,  eg_adam_step, eg_nadam_step,
+                            eg_radam_step, eg_adamax_step,  eg_adadelta_step, eg_rprop_step};
+    for (int k = 0; k < 9; k++) {
+        const eg_optimizer other = {(uint8_t)((k + 1) % 9), 0, {0.01f, 0.9f, 0.999f, 1e-8f, 0, 0}};
+        expect_error(own[k](&other, -1.0f, &steps, params, grads, 13, state, 26), "an optimizer's own step given another");
+    }
+        if (memcmp(before, params, sizeof params) != 0 || steps != 0) {
         fprintf(stderr, "FAIL: a failed call changed the params or the step count\n");
         failures++;
     }

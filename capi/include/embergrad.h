@@ -229,6 +229,97 @@ eg_status eg_adam_step(const struct eg_optimizer *opt,
                        size_t state_len);
 
 /**
+ * [`eg_optimizer_step`] for Adagrad only (`EG_UNKNOWN_CODE` for another optimizer), linking
+ * only Adagrad's code.
+ */
+eg_status eg_adagrad_step(const struct eg_optimizer *opt,
+                          float lr,
+                          uint64_t *steps,
+                          float *params,
+                          const float *grads,
+                          size_t len,
+                          float *state,
+                          size_t state_len);
+
+/**
+ * [`eg_optimizer_step`] for RMSprop only (`EG_UNKNOWN_CODE` for another optimizer), linking
+ * only RMSprop's code.
+ */
+eg_status eg_rmsprop_step(const struct eg_optimizer *opt,
+                          float lr,
+                          uint64_t *steps,
+                          float *params,
+                          const float *grads,
+                          size_t len,
+                          float *state,
+                          size_t state_len);
+
+/**
+ * [`eg_optimizer_step`] for NAdam only (`EG_UNKNOWN_CODE` for another optimizer), linking
+ * only NAdam's code.
+ */
+eg_status eg_nadam_step(const struct eg_optimizer *opt,
+                        float lr,
+                        uint64_t *steps,
+                        float *params,
+                        const float *grads,
+                        size_t len,
+                        float *state,
+                        size_t state_len);
+
+/**
+ * [`eg_optimizer_step`] for RAdam only (`EG_UNKNOWN_CODE` for another optimizer), linking
+ * only RAdam's code.
+ */
+eg_status eg_radam_step(const struct eg_optimizer *opt,
+                        float lr,
+                        uint64_t *steps,
+                        float *params,
+                        const float *grads,
+                        size_t len,
+                        float *state,
+                        size_t state_len);
+
+/**
+ * [`eg_optimizer_step`] for Adamax only (`EG_UNKNOWN_CODE` for another optimizer), linking
+ * only Adamax's code.
+ */
+eg_status eg_adamax_step(const struct eg_optimizer *opt,
+                         float lr,
+                         uint64_t *steps,
+                         float *params,
+                         const float *grads,
+                         size_t len,
+                         float *state,
+                         size_t state_len);
+
+/**
+ * [`eg_optimizer_step`] for Adadelta only (`EG_UNKNOWN_CODE` for another optimizer), linking
+ * only Adadelta's code.
+ */
+eg_status eg_adadelta_step(const struct eg_optimizer *opt,
+                           float lr,
+                           uint64_t *steps,
+                           float *params,
+                           const float *grads,
+                           size_t len,
+                           float *state,
+                           size_t state_len);
+
+/**
+ * [`eg_optimizer_step`] for Rprop only (`EG_UNKNOWN_CODE` for another optimizer), linking
+ * only Rprop's code.
+ */
+eg_status eg_rprop_step(const struct eg_optimizer *opt,
+                        float lr,
+                        uint64_t *steps,
+                        float *params,
+                        const float *grads,
+                        size_t len,
+                        float *state,
+                        size_t state_len);
+
+/**
  * Scales `grads` so that their global L2 norm is at most `max_norm` (PyTorch's
  * `clip_grad_norm_`); the norm before clipping into `*norm` (may be null).
  */

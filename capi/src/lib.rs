@@ -474,6 +474,125 @@ pub unsafe extern "C" fn eg_adam_step(
     unsafe { step_one(pick, opt, lr, steps, params, grads, len, state, state_len) }
 }
 
+/// [`eg_optimizer_step`] for Adagrad only (`EG_UNKNOWN_CODE` for another optimizer), linking
+/// only Adagrad's code.
+#[no_mangle]
+pub unsafe extern "C" fn eg_adagrad_step(
+    opt: *const EgOptimizer,
+    lr: f32,
+    steps: *mut u64,
+    params: *mut f32,
+    grads: *const f32,
+    len: usize,
+    state: *mut f32,
+    state_len: usize,
+) -> EgStatus {
+    let pick = |o| if let Optimizer::Adagrad(c) = o { Some(c) } else { None };
+    unsafe { step_one(pick, opt, lr, steps, params, grads, len, state, state_len) }
+}
+
+/// [`eg_optimizer_step`] for RMSprop only (`EG_UNKNOWN_CODE` for another optimizer), linking
+/// only RMSprop's code.
+#[no_mangle]
+pub unsafe extern "C" fn eg_rmsprop_step(
+    opt: *const EgOptimizer,
+    lr: f32,
+    steps: *mut u64,
+    params: *mut f32,
+    grads: *const f32,
+    len: usize,
+    state: *mut f32,
+    state_len: usize,
+) -> EgStatus {
+    let pick = |o| if let Optimizer::RmsProp(c) = o { Some(c) } else { None };
+    unsafe { step_one(pick, opt, lr, steps, params, grads, len, state, state_len) }
+}
+
+/// [`eg_optimizer_step`] for NAdam only (`EG_UNKNOWN_CODE` for another optimizer), linking
+/// only NAdam's code.
+#[no_mangle]
+pub unsafe extern "C" fn eg_nadam_step(
+    opt: *const EgOptimizer,
+    lr: f32,
+    steps: *mut u64,
+    params: *mut f32,
+    grads: *const f32,
+    len: usize,
+    state: *mut f32,
+    state_len: usize,
+) -> EgStatus {
+    let pick = |o| if let Optimizer::NAdam(c) = o { Some(c) } else { None };
+    unsafe { step_one(pick, opt, lr, steps, params, grads, len, state, state_len) }
+}
+
+/// [`eg_optimizer_step`] for RAdam only (`EG_UNKNOWN_CODE` for another optimizer), linking
+/// only RAdam's code.
+#[no_mangle]
+pub unsafe extern "C" fn eg_radam_step(
+    opt: *const EgOptimizer,
+    lr: f32,
+    steps: *mut u64,
+    params: *mut f32,
+    grads: *const f32,
+    len: usize,
+    state: *mut f32,
+    state_len: usize,
+) -> EgStatus {
+    let pick = |o| if let Optimizer::RAdam(c) = o { Some(c) } else { None };
+    unsafe { step_one(pick, opt, lr, steps, params, grads, len, state, state_len) }
+}
+
+/// [`eg_optimizer_step`] for Adamax only (`EG_UNKNOWN_CODE` for another optimizer), linking
+/// only Adamax's code.
+#[no_mangle]
+pub unsafe extern "C" fn eg_adamax_step(
+    opt: *const EgOptimizer,
+    lr: f32,
+    steps: *mut u64,
+    params: *mut f32,
+    grads: *const f32,
+    len: usize,
+    state: *mut f32,
+    state_len: usize,
+) -> EgStatus {
+    let pick = |o| if let Optimizer::Adamax(c) = o { Some(c) } else { None };
+    unsafe { step_one(pick, opt, lr, steps, params, grads, len, state, state_len) }
+}
+
+/// [`eg_optimizer_step`] for Adadelta only (`EG_UNKNOWN_CODE` for another optimizer), linking
+/// only Adadelta's code.
+#[no_mangle]
+pub unsafe extern "C" fn eg_adadelta_step(
+    opt: *const EgOptimizer,
+    lr: f32,
+    steps: *mut u64,
+    params: *mut f32,
+    grads: *const f32,
+    len: usize,
+    state: *mut f32,
+    state_len: usize,
+) -> EgStatus {
+    let pick = |o| if let Optimizer::Adadelta(c) = o { Some(c) } else { None };
+    unsafe { step_one(pick, opt, lr, steps, params, grads, len, state, state_len) }
+}
+
+/// [`eg_optimizer_step`] for Rprop only (`EG_UNKNOWN_CODE` for another optimizer), linking
+/// only Rprop's code.
+#[no_mangle]
+pub unsafe extern "C" fn eg_rprop_step(
+    opt: *const EgOptimizer,
+    lr: f32,
+    steps: *mut u64,
+    params: *mut f32,
+    grads: *const f32,
+    len: usize,
+    state: *mut f32,
+    state_len: usize,
+) -> EgStatus {
+    let pick = |o| if let Optimizer::Rprop(c) = o { Some(c) } else { None };
+    unsafe { step_one(pick, opt, lr, steps, params, grads, len, state, state_len) }
+}
+
 /// Scales `grads` so that their global L2 norm is at most `max_norm` (PyTorch's
 /// `clip_grad_norm_`); the norm before clipping into `*norm` (may be null).
 #[no_mangle]
