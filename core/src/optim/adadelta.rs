@@ -24,11 +24,16 @@ pub struct Adadelta {
 
 impl Default for Adadelta {
     fn default() -> Self {
-        Adadelta { lr: 1.0, rho: 0.9, eps: 1e-6, weight_decay: 0.0 }
+        Adadelta::new(1.0)
     }
 }
 
 impl Adadelta {
+    /// PyTorch's defaults with learning rate `lr` (a `const fn`, for `const` configs in firmware).
+    pub const fn new(lr: f32) -> Self {
+        Adadelta { lr, rho: 0.9, eps: 1e-6, weight_decay: 0.0 }
+    }
+
     /// `v` and `a`.
     pub(crate) const fn buffer_count(&self) -> usize {
         2

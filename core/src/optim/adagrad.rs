@@ -26,6 +26,11 @@ pub struct Adagrad {
 }
 
 impl Adagrad {
+    /// PyTorch's defaults with learning rate `lr` (a `const fn`, for `const` configs in firmware).
+    pub const fn new(lr: f32) -> Self {
+        Adagrad { lr, lr_decay: 0.0, weight_decay: 0.0, initial_accumulator_value: 0.0, eps: 1e-10 }
+    }
+
     /// One buffer, the squared-gradient sums.
     pub(crate) const fn buffer_count(&self) -> usize {
         1
@@ -34,7 +39,7 @@ impl Adagrad {
 
 impl Default for Adagrad {
     fn default() -> Self {
-        Adagrad { lr: 1e-2, lr_decay: 0.0, weight_decay: 0.0, initial_accumulator_value: 0.0, eps: 1e-10 }
+        Adagrad::new(1e-2)
     }
 }
 

@@ -26,11 +26,16 @@ pub struct Adamax {
 
 impl Default for Adamax {
     fn default() -> Self {
-        Adamax { lr: 2e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0 }
+        Adamax::new(2e-3)
     }
 }
 
 impl Adamax {
+    /// PyTorch's defaults with learning rate `lr` (a `const fn`, for `const` configs in firmware).
+    pub const fn new(lr: f32) -> Self {
+        Adamax { lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0 }
+    }
+
     /// `m` and `u`.
     pub(crate) const fn buffer_count(&self) -> usize {
         2

@@ -38,8 +38,15 @@ pub struct NAdam {
 
 impl Default for NAdam {
     fn default() -> Self {
+        NAdam::new(2e-3)
+    }
+}
+
+impl NAdam {
+    /// PyTorch's defaults with learning rate `lr` (a `const fn`, for `const` configs in firmware).
+    pub const fn new(lr: f32) -> Self {
         NAdam {
-            lr: 2e-3,
+            lr,
             beta1: 0.9,
             beta2: 0.999,
             eps: 1e-8,
@@ -48,9 +55,7 @@ impl Default for NAdam {
             decoupled_weight_decay: false,
         }
     }
-}
 
-impl NAdam {
     /// `m` and `v`.
     pub(crate) const fn buffer_count(&self) -> usize {
         2

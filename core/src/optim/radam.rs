@@ -36,11 +36,16 @@ pub struct RAdam {
 
 impl Default for RAdam {
     fn default() -> Self {
-        RAdam { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0, decoupled_weight_decay: false }
+        RAdam::new(1e-3)
     }
 }
 
 impl RAdam {
+    /// PyTorch's defaults with learning rate `lr` (a `const fn`, for `const` configs in firmware).
+    pub const fn new(lr: f32) -> Self {
+        RAdam { lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0, decoupled_weight_decay: false }
+    }
+
     /// `m` and `v`.
     pub(crate) const fn buffer_count(&self) -> usize {
         2

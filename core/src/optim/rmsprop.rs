@@ -32,11 +32,16 @@ pub struct RmsProp {
 
 impl Default for RmsProp {
     fn default() -> Self {
-        RmsProp { lr: 1e-2, alpha: 0.99, eps: 1e-8, weight_decay: 0.0, momentum: 0.0, centered: false }
+        RmsProp::new(1e-2)
     }
 }
 
 impl RmsProp {
+    /// PyTorch's defaults with learning rate `lr` (a `const fn`, for `const` configs in firmware).
+    pub const fn new(lr: f32) -> Self {
+        RmsProp { lr, alpha: 0.99, eps: 1e-8, weight_decay: 0.0, momentum: 0.0, centered: false }
+    }
+
     /// `sq`, then `buf` with momentum, then `avg_g` when centered.
     pub(crate) const fn buffer_count(&self) -> usize {
         1 + (self.momentum > 0.0) as usize + self.centered as usize

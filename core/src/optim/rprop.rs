@@ -32,11 +32,16 @@ pub struct Rprop {
 
 impl Default for Rprop {
     fn default() -> Self {
-        Rprop { lr: 1e-2, eta_minus: 0.5, eta_plus: 1.2, step_min: 1e-6, step_max: 50.0 }
+        Rprop::new(1e-2)
     }
 }
 
 impl Rprop {
+    /// PyTorch's defaults with initial step size `lr` (a `const fn`, for `const` configs in firmware).
+    pub const fn new(lr: f32) -> Self {
+        Rprop { lr, eta_minus: 0.5, eta_plus: 1.2, step_min: 1e-6, step_max: 50.0 }
+    }
+
     /// `g_prev` and the step sizes.
     pub(crate) const fn buffer_count(&self) -> usize {
         2

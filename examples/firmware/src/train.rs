@@ -9,6 +9,9 @@ use embergrad::{accuracy, init_params, Activation, Batch, Error, Init, LayerSpec
 const XOR_LAYERS: [LayerSpec; 2] = [LayerSpec::new(2, 4, Activation::Tanh), LayerSpec::new(4, 1, Activation::Sigmoid)];
 const XOR: Spec<'static> = Spec::new(&XOR_LAYERS);
 const XOR_SAMPLES: usize = 4;
+/// The four XOR inputs and their targets, for every run on XOR below.
+const XOR_INPUT: [f32; XOR_SAMPLES * 2] = [0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0];
+const XOR_TARGET: [f32; XOR_SAMPLES] = [0.0, 1.0, 1.0, 0.0];
 
 const IRIS_LAYERS: [LayerSpec; 2] =
     [LayerSpec::new(4, 16, Activation::Relu), LayerSpec::new(16, 3, Activation::Identity)];
@@ -37,13 +40,12 @@ const DESKTOP: Spec<'static> = Spec::new(&DESKTOP_LAYERS);
 /// Loads the model trained on the desktop from flash (checked: magic, version, checksum,
 /// spec, finite values) and classifies the four XOR inputs with it; true if all are right.
 fn predict_with_desktop_model() -> Result<bool, Error> {
-    const INPUT: [f32; 8] = [0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0];
     hprintln!("static buffers: desktop model {} bytes", 4 * (DESKTOP.param_len() + DESKTOP.forward_workspace_len(4)));
     let params = singleton!(: [f32; DESKTOP.param_len()] = [0.0; DESKTOP.param_len()]).unwrap();
     let workspace =
         singleton!(: [f32; DESKTOP.forward_workspace_len(4)] = [0.0; DESKTOP.forward_workspace_len(4)]).unwrap();
     embergrad::io::load_for_spec(include_bytes!("../data/xor-model.ember"), &DESKTOP, params, None)?;
-    let outputs = DESKTOP.forward(params, &INPUT, 4, workspace)?;
+    let outputs = DESKTOP.forward(params, &XOR_INPUT, 4, workspace)?;
     let correct = accuracy(outputs, 2, &[0, 1, 1, 0])?;
     hprintln!("desktop-trained model from flash: XOR accuracy {}", correct);
     Ok(correct == 1.0)
@@ -133,8 +135,6 @@ fn count_instructions() -> Result<(u32, u32), Error> {
     const LAYERS: [LayerSpec; 2] = [LayerSpec::new(2, 8, Activation::Tanh), LayerSpec::new(8, 1, Activation::Sigmoid)];
     const W2: Spec<'static> = Spec::new(&LAYERS);
     const UPDATES: u32 = 2000;
-    const INPUT: [f32; 8] = [0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0];
-    const TARGET: [f32; 4] = [0.0, 1.0, 1.0, 0.0];
     let Some(mut peripherals) = cortex_m::Peripherals::take() else {
         return Err(Error::InvalidArgument { name: "peripherals", reason: "already taken" });
     };
@@ -154,7 +154,7 @@ fn count_instructions() -> Result<(u32, u32), Error> {
     let start = SYST::get_current();
     for i in 0..UPDATES as usize {
         let k = i % 4;
-        let batch = Batch::new(&INPUT[2 * k..2 * k + 2], Target::Values(&TARGET[k..k + 1]), 1);
+        let batch = Batch::new(&XOR_INPUT[2 * k..2 * k + 2], Target::Values(&XOR_TARGET[k..k + 1]), 1);
         W2.loss_and_gradients(params, &batch, Loss::Mse, grads, workspace)?;
         Sgd::new(0.5).step(&mut 0, params, grads, &mut [])?;
     }
@@ -165,7 +165,7 @@ fn count_instructions() -> Result<(u32, u32), Error> {
     let start = SYST::get_current();
     for i in 0..UPDATES as usize {
         let k = i % 4;
-        step.sgd(params, &INPUT[2 * k..2 * k + 2], Target::Values(&TARGET[k..k + 1]), Loss::Mse, 0.5)?;
+        step.sgd(params, &XOR_INPUT[2 * k..2 * k + 2], Target::Values(&XOR_TARGET[k..k + 1]), Loss::Mse, 0.5)?;
     }
     let sample_step = per_update(start);
     Ok((batch_path, sample_step))
@@ -209,14 +209,12 @@ fn check_activations() -> Result<bool, Error> {
 }
 
 fn train_xor() -> Result<f32, Error> {
-    const INPUT: [f32; XOR_SAMPLES * 2] = [0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0];
-    const TARGET: [f32; XOR_SAMPLES] = [0.0, 1.0, 1.0, 0.0];
     let params = singleton!(: [f32; XOR.param_len()] = [0.0; XOR.param_len()]).unwrap();
     let grads = singleton!(: [f32; XOR.param_len()] = [0.0; XOR.param_len()]).unwrap();
     let workspace =
         singleton!(: [f32; XOR.workspace_len(XOR_SAMPLES)] = [0.0; XOR.workspace_len(XOR_SAMPLES)]).unwrap();
     init_params(&XOR, params, Init::XavierUniform, &mut Rng::new(42))?;
-    let batch = Batch::new(&INPUT, Target::Values(&TARGET), XOR_SAMPLES);
+    let batch = Batch::new(&XOR_INPUT, Target::Values(&XOR_TARGET), XOR_SAMPLES);
     let mut loss = 0.0;
     for epoch in 1..=8 {
         for _ in 0..500 {
@@ -225,8 +223,8 @@ fn train_xor() -> Result<f32, Error> {
         }
         hprintln!("xor epoch {} (500 steps): mse {}", epoch, loss);
     }
-    let outputs = XOR.forward(params, &INPUT, XOR_SAMPLES, workspace)?;
-    let mse = Loss::Mse.evaluate(outputs, XOR_SAMPLES, 1, Target::Values(&TARGET), None)?;
+    let outputs = XOR.forward(params, &XOR_INPUT, XOR_SAMPLES, workspace)?;
+    let mse = Loss::Mse.evaluate(outputs, XOR_SAMPLES, 1, Target::Values(&XOR_TARGET), None)?;
     hprintln!("xor: final mse {}", mse);
     Ok(mse)
 }
@@ -237,43 +235,24 @@ fn train_xor() -> Result<f32, Error> {
 #[cfg(feature = "xor-sgd-adam")]
 const SECOND: (&str, Adam) = ("adam", Adam::new(0.05));
 #[cfg(feature = "xor-sgd-adagrad")]
-const SECOND: (&str, Adagrad) =
-    ("adagrad", Adagrad { lr: 0.5, lr_decay: 0.0, weight_decay: 0.0, initial_accumulator_value: 0.0, eps: 1e-10 });
+const SECOND: (&str, Adagrad) = ("adagrad", Adagrad::new(0.5));
 #[cfg(feature = "xor-sgd-rmsprop")]
-const SECOND: (&str, RmsProp) =
-    ("rmsprop", RmsProp { lr: 0.01, alpha: 0.99, eps: 1e-8, weight_decay: 0.0, momentum: 0.0, centered: false });
+const SECOND: (&str, RmsProp) = ("rmsprop", RmsProp::new(0.01));
 #[cfg(feature = "xor-sgd-nadam")]
-const SECOND: (&str, NAdam) = (
-    "nadam",
-    NAdam {
-        lr: 0.05,
-        beta1: 0.9,
-        beta2: 0.999,
-        eps: 1e-8,
-        weight_decay: 0.0,
-        momentum_decay: 4e-3,
-        decoupled_weight_decay: false,
-    },
-);
+const SECOND: (&str, NAdam) = ("nadam", NAdam::new(0.05));
 #[cfg(feature = "xor-sgd-radam")]
-const SECOND: (&str, RAdam) = (
-    "radam",
-    RAdam { lr: 0.05, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0, decoupled_weight_decay: false },
-);
+const SECOND: (&str, RAdam) = ("radam", RAdam::new(0.05));
 #[cfg(feature = "xor-sgd-adamax")]
-const SECOND: (&str, Adamax) = ("adamax", Adamax { lr: 0.05, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0 });
+const SECOND: (&str, Adamax) = ("adamax", Adamax::new(0.05));
 #[cfg(feature = "xor-sgd-adadelta")]
-const SECOND: (&str, Adadelta) = ("adadelta", Adadelta { lr: 10.0, rho: 0.9, eps: 1e-6, weight_decay: 0.0 });
+const SECOND: (&str, Adadelta) = ("adadelta", Adadelta::new(10.0));
 #[cfg(feature = "xor-sgd-rprop")]
-const SECOND: (&str, Rprop) =
-    ("rprop", Rprop { lr: 0.01, eta_minus: 0.5, eta_plus: 1.2, step_min: 1e-6, step_max: 50.0 });
+const SECOND: (&str, Rprop) = ("rprop", Rprop::new(0.01));
 
 /// XOR again with the build's second optimizer ([`SECOND`]), full batch, through the
 /// optimizer's own `Step` (which links that optimizer alone).
 #[cfg(feature = "second-optimizer")]
 fn train_xor_second() -> Result<f32, Error> {
-    const INPUT: [f32; XOR_SAMPLES * 2] = [0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0];
-    const TARGET: [f32; XOR_SAMPLES] = [0.0, 1.0, 1.0, 0.0];
     // Room for three buffers, the most any optimizer keeps (AMSGrad).
     const STATE: usize = 3 * XOR.param_len();
     let (name, optimizer) = SECOND;
@@ -285,7 +264,7 @@ fn train_xor_second() -> Result<f32, Error> {
         singleton!(: [f32; XOR.workspace_len(XOR_SAMPLES)] = [0.0; XOR.workspace_len(XOR_SAMPLES)]).unwrap();
     init_params(&XOR, params, Init::XavierUniform, &mut Rng::new(42))?;
     optimizer.init_state(state)?;
-    let batch = Batch::new(&INPUT, Target::Values(&TARGET), XOR_SAMPLES);
+    let batch = Batch::new(&XOR_INPUT, Target::Values(&XOR_TARGET), XOR_SAMPLES);
     let mut steps = 0;
     let mut loss = 0.0;
     for _ in 0..2000 {
