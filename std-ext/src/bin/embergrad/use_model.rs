@@ -85,8 +85,10 @@ pub fn predict(args: PredictArgs) -> Result<(), Failure> {
         for row in outputs.chunks_exact_mut(width) {
             let class = embergrad::argmax(row);
             match task {
-                Task::Classification => softmax(row),
-                Task::MultiLabel => row.iter_mut().for_each(|y| *y = 1.0 / (1.0 + (-*y).exp())),
+                Task::Classification => {
+                    embergrad::kernels::softmax_in_place(row);
+                }
+                Task::MultiLabel => embergrad::Activation::Sigmoid.apply_slice(row),
                 Task::Regression => {}
             }
             let values: Vec<String> = row.iter().map(|v| v.to_string()).collect();
@@ -104,19 +106,6 @@ pub fn predict(args: PredictArgs) -> Result<(), Failure> {
         }
     }
     Ok(())
-}
-
-/// The row's softmax, in place.
-fn softmax(row: &mut [f32]) {
-    let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let total: f32 = row
-        .iter_mut()
-        .map(|y| {
-            *y = (*y - max).exp();
-            *y
-        })
-        .sum();
-    row.iter_mut().for_each(|y| *y /= total);
 }
 
 pub fn export(model_path: &std::path::Path, out: &std::path::Path) -> Result<(), Failure> {
