@@ -48,9 +48,10 @@ pub fn train(args: TrainArgs) -> Result<(), Failure> {
         (data, None)
     };
     let outputs = if task == Task::Classification { train.classes() } else { train.value_width() };
+    // The labels other data may have: the training data's classes (no bound without labels).
+    let classes = if task == Task::Classification { outputs } else { usize::MAX };
     if let Some((test, path)) = &test {
-        check_against(test, path, train.features, if task == Task::Classification { outputs } else { usize::MAX })
-            .map_err(Failure::run)?;
+        check_against(test, path, train.features, classes).map_err(Failure::run)?;
         if task != Task::Classification && test.value_width() != outputs {
             return Err(Failure::run(format!(
                 "{}: {} target columns, the training data has {outputs}",
@@ -60,13 +61,7 @@ pub fn train(args: TrainArgs) -> Result<(), Failure> {
         }
     }
     if let Some(v) = &validation {
-        check_against(
-            v,
-            &args.data.data,
-            train.features,
-            if task == Task::Classification { outputs } else { usize::MAX },
-        )
-        .map_err(Failure::run)?;
+        check_against(v, &args.data.data, train.features, classes).map_err(Failure::run)?;
     }
 
     let resumed = match &args.resume {
