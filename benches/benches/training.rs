@@ -13,6 +13,7 @@ use embergrad::optim::{Adam, Optimizer, Sgd};
 use embergrad::Step;
 use embergrad::{Activation, Batch, LayerSpec, Loss, Spec, Target};
 use embergrad_benches::{uniform, ClassificationStep};
+use wide::f32x8;
 
 /// Times one training step of a classification workload (see [`ClassificationStep`]).
 fn classification_step(
@@ -84,7 +85,86 @@ fn w2(c: &mut Criterion) {
             Sgd::new(0.5).step(&mut 0, &mut params, &grads, &mut []).unwrap();
         })
     });
+    // The floor: the same update written for this one shape (see `HandWrittenW2`).
+    let mut floor = HandWrittenW2::from_params(&initial);
+    floor.check_against(&NET, &initial, &XOR_IN, &XOR_OUT);
+    let mut sample = 0;
+    group.bench_function("hand-written-floor", |b| {
+        b.iter(|| {
+            let i = sample % 4;
+            sample += 1;
+            floor.sgd([XOR_IN[2 * i], XOR_IN[2 * i + 1]], XOR_OUT[i], 0.5)
+        })
+    });
     group.finish();
+}
+
+/// W2's update written by hand for its one shape, as a floor for any general path: the
+/// hidden layer's weights kept as two columns of one 8-lane vector each (no row walk, no
+/// slices, no checks), tanh on the vector by `wide`'s `exp` as the library computes it, the
+/// output's sigmoid on one scalar. Each update depends on the previous one's parameters, so
+/// its time is the latency of that chain (exp, divide, horizontal sum, exp, divide, update),
+/// not throughput.
+#[derive(Clone, Copy)]
+struct HandWrittenW2 {
+    column0: f32x8,
+    column1: f32x8,
+    hidden_bias: f32x8,
+    output_weights: f32x8,
+    output_bias: f32,
+}
+
+impl HandWrittenW2 {
+    /// From the library's layout: hidden weights row-major (8 rows of 2), hidden biases,
+    /// output weights, output bias.
+    fn from_params(params: &[f32; 33]) -> Self {
+        let column = |c: usize| f32x8::from(core::array::from_fn::<f32, 8, _>(|row| params[2 * row + c]));
+        Self {
+            column0: column(0),
+            column1: column(1),
+            hidden_bias: f32x8::from(<[f32; 8]>::try_from(&params[16..24]).unwrap()),
+            output_weights: f32x8::from(<[f32; 8]>::try_from(&params[24..32]).unwrap()),
+            output_bias: params[32],
+        }
+    }
+
+    /// Panics unless 2,000 updates from `initial` leave this floor and the library's
+    /// per-sample path with the same losses (to 1e-5): the floor must be the same update.
+    fn check_against(&self, net: &Spec<'_>, initial: &[f32; 33], inputs: &[f32; 8], targets: &[f32; 4]) {
+        let mut floor = *self;
+        let mut params = *initial;
+        let mut workspace = vec![0.0f32; net.workspace_len(1)];
+        let mut step = net.sample_step(&mut workspace).unwrap();
+        for n in 0..2000 {
+            let i = n % 4;
+            let ours = step
+                .sgd(&mut params, &inputs[2 * i..2 * i + 2], Target::Values(&targets[i..i + 1]), Loss::Mse, 0.5)
+                .unwrap();
+            let theirs = floor.sgd([inputs[2 * i], inputs[2 * i + 1]], targets[i], 0.5);
+            assert!((ours - theirs).abs() <= 1e-5, "update {n}: library loss {ours}, floor {theirs}");
+        }
+    }
+
+    /// One SGD step on one sample under MSE; returns the loss before the step.
+    #[inline(never)]
+    fn sgd(&mut self, input: [f32; 2], target: f32, lr: f32) -> f32 {
+        let (one, two) = (f32x8::splat(1.0), f32x8::splat(2.0));
+        let (x0, x1) = (f32x8::splat(input[0]), f32x8::splat(input[1]));
+        let z = self.hidden_bias + self.column0 * x0 + self.column1 * x1;
+        let hidden = one - two / ((z * two).exp() + one);
+        let output = 1.0 / (1.0 + (-(self.output_bias + (self.output_weights * hidden).reduce_add())).exp());
+        let error = output - target;
+        let d_output = 2.0 * error * output * (1.0 - output);
+        let d_hidden = f32x8::splat(d_output) * self.output_weights * (one - hidden * hidden);
+        let step = lr * d_output;
+        self.output_weights -= f32x8::splat(step) * hidden;
+        self.output_bias -= step;
+        let hidden_step = f32x8::splat(lr) * d_hidden;
+        self.column0 -= hidden_step * x0;
+        self.column1 -= hidden_step * x1;
+        self.hidden_bias -= hidden_step;
+        error * error
+    }
 }
 
 /// Batch-1 inference on 64-32-10 (the digits network) through the per-sample path and the
