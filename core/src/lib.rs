@@ -50,6 +50,7 @@ extern crate std;
 #[cfg(feature = "alloc")]
 mod aligned;
 mod error;
+mod executor;
 pub mod graph;
 pub mod init;
 pub mod io;
@@ -62,6 +63,7 @@ mod owned;
 #[cfg(feature = "alloc")]
 pub use aligned::AlignedBuffer;
 pub use error::{Error, Result};
+pub use executor::{Executor, InOrder, PieceTask};
 pub use init::{init_params, Init, Rng};
 #[cfg(feature = "custom-activations")]
 pub use nn::CustomActivation;

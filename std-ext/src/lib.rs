@@ -4,7 +4,7 @@
 //! trainer (deterministic data parallelism, validation, early stopping, checkpoints,
 //! schedules), model files and their safetensors export, loss curves, and the `embergrad`
 //! command-line tool.
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod dataset;
@@ -14,6 +14,7 @@ pub mod parallel;
 pub mod plot;
 pub mod preprocess;
 pub mod trainer;
+pub mod workers;
 
 pub use dataset::{CsvOptions, DataError, Dataset, Gathered, TargetKind, Targets};
 pub use preprocess::{Preprocess, Scaling};

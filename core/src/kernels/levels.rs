@@ -294,7 +294,6 @@ macro_rules! x86_entry_points {
             }
             crate::kernels::levels::entry_fns! {
                 $features, transpose;
-                #[cfg(feature = "bench-internals")]
                 transpose_with_row_offsets(src: &[f32], rows: usize, cols: usize, offsets: &[f32], dst: &mut [f32]);
             }
 

@@ -92,6 +92,12 @@ pub fn matmul_at_b(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: u
     dispatch!(products::matmul_at_b(a, b, c, m, k, n, scratch))
 }
 
+/// `dst[j·rows + i] = src[i·cols + j] + offsets[i]`: the transpose of a row-major
+/// `rows × cols` matrix, row `i` shifted by `offsets[i]` (see `kernels/transpose.rs`).
+pub(crate) fn transpose_with_row_offsets(src: &[f32], rows: usize, cols: usize, offsets: &[f32], dst: &mut [f32]) {
+    dispatch!(transpose::transpose_with_row_offsets(src, rows, cols, offsets, dst))
+}
+
 /// Dot product `Σ a[i]·b[i]` over the common length.
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     dispatch!(vector::dot(a, b))
@@ -179,7 +185,7 @@ pub mod internals {
     /// The forward product's transpose with the bias added, at the level in use (see
     /// `kernels/transpose.rs`).
     pub fn transpose_with_row_offsets(src: &[f32], rows: usize, cols: usize, offsets: &[f32], dst: &mut [f32]) {
-        super::dispatch!(transpose::transpose_with_row_offsets(src, rows, cols, offsets, dst))
+        super::transpose_with_row_offsets(src, rows, cols, offsets, dst)
     }
 
     /// The direct (unblocked) path of `matmul_a_bt_bias`, at the level in use.
@@ -206,6 +212,11 @@ pub mod internals {
     /// Plain scalar twins of the optimized kernels (see `kernels/reference.rs`).
     pub mod reference {
         pub use crate::kernels::reference::*;
+    }
+
+    /// When the split pass cuts a product into pieces (see `nn/split.rs`).
+    pub mod split {
+        pub use crate::nn::split::{MAX_PIECES, MIN_PIECE_ROWS, MIN_SPLIT_WORK};
     }
 
     /// The kernels' block sizes, thresholds and path rules (see `kernels/tuning.rs`).

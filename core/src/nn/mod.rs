@@ -8,6 +8,7 @@ mod metrics;
 mod network;
 mod sample;
 mod spec;
+pub(crate) mod split;
 
 #[cfg(feature = "custom-activations")]
 pub use activation::CustomActivation;

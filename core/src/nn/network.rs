@@ -42,7 +42,7 @@ impl<'a> Spec<'a> {
         self.check_pass(params.len(), input.len(), batch, workspace.len(), true)?;
         let activations_len = batch * self.activation_len_per_sample();
         let (activations, packing) = workspace.split_at_mut(activations_len);
-        self.forward_unchecked(params, input, batch, activations, packing);
+        self.forward_unchecked(params, input, batch, activations, &mut Packed(packing));
         Ok(&workspace[self.output_range(batch)])
     }
 
@@ -68,9 +68,10 @@ impl<'a> Spec<'a> {
         if let Some(g) = grad_input.as_deref() {
             check_len("grad_input", batch * self.inputs(), g.len())?;
         }
-        let (activations, mut buffers) = self.split_workspace(workspace, batch);
+        let (activations, mut buffers, packing) = self.split_workspace(workspace, batch);
         buffers.delta[..grad_output.len()].copy_from_slice(grad_output);
-        self.backward_unchecked(params, input, batch, activations, &mut buffers, grads, grad_input);
+        let products = &mut Packed(packing);
+        self.backward_unchecked(params, input, batch, activations, &mut buffers, grads, grad_input, products);
         Ok(())
     }
 
@@ -89,13 +90,28 @@ impl<'a> Spec<'a> {
     ) -> Result<f32> {
         self.check_pass(params.len(), batch.input.len(), batch.size, workspace.len(), false)?;
         check_len("grads", self.param_len(), grads.len())?;
-        let (activations, mut buffers) = self.split_workspace(workspace, batch.size);
-        self.forward_unchecked(params, batch.input, batch.size, activations, buffers.packing);
+        let (activations, buffers, packing) = self.split_workspace(workspace, batch.size);
+        self.loss_and_gradients_unchecked(params, batch, loss, grads, activations, buffers, &mut Packed(packing))
+    }
+
+    /// [`Spec::loss_and_gradients`] after its checks, with the products done by `products`.
+    #[allow(clippy::too_many_arguments)] // the pass's inputs, the buffers it writes, and how it multiplies
+    pub(crate) fn loss_and_gradients_unchecked(
+        &self,
+        params: &[f32],
+        batch: &Batch<'_>,
+        loss: Loss,
+        grads: &mut [f32],
+        activations: &mut [f32],
+        mut buffers: BackwardBuffers<'_>,
+        products: &mut impl LayerProducts,
+    ) -> Result<f32> {
+        self.forward_unchecked(params, batch.input, batch.size, activations, products);
         let output_len = batch.size * self.outputs();
         let output = &activations[self.output_range(batch.size)];
         let loss_grad = &mut buffers.delta[..output_len];
         let value = loss.evaluate(output, batch.size, self.outputs(), batch.target, Some(loss_grad))?;
-        self.backward_unchecked(params, batch.input, batch.size, activations, &mut buffers, grads, None);
+        self.backward_unchecked(params, batch.input, batch.size, activations, &mut buffers, grads, None, products);
         Ok(value)
     }
 
@@ -108,15 +124,20 @@ impl<'a> Spec<'a> {
         workspace: usize,
         forward_only: bool,
     ) -> Result<()> {
+        self.check_samples(params, input, batch)?;
+        let needed = self.checked_workspace_len(batch, forward_only).unwrap_or(usize::MAX);
+        check_min_len("workspace", needed, workspace)
+    }
+
+    /// Validates the spec, the batch size and the lengths of the params and the input.
+    pub(crate) fn check_samples(&self, params: usize, input: usize, batch: usize) -> Result<()> {
         self.validate()?;
         if batch == 0 {
             return Err(Error::EmptyBatch);
         }
         check_len("params", self.param_len(), params)?;
         let expected_input = batch.saturating_mul(self.inputs());
-        check_len("input", expected_input, input)?;
-        let needed = self.checked_workspace_len(batch, forward_only).unwrap_or(usize::MAX);
-        check_min_len("workspace", needed, workspace)
+        check_len("input", expected_input, input)
     }
 
     /// Where the network's outputs sit in the workspace: the last layer's slot.
@@ -126,24 +147,28 @@ impl<'a> Spec<'a> {
         end - last..end - last + batch * self.outputs()
     }
 
-    /// Splits a (checked) workspace into the activations and the backward buffers.
-    fn split_workspace<'w>(&self, workspace: &'w mut [f32], batch: usize) -> (&'w mut [f32], BackwardBuffers<'w>) {
+    /// Splits a (checked) workspace into the activations, the backward buffers and the rest
+    /// (the matrix kernels' scratch).
+    pub(crate) fn split_workspace<'w>(
+        &self,
+        workspace: &'w mut [f32],
+        batch: usize,
+    ) -> (&'w mut [f32], BackwardBuffers<'w>, &'w mut [f32]) {
         let delta_len = batch * self.max_width();
         let (activations, rest) = workspace.split_at_mut(batch * self.activation_len_per_sample());
         let (delta, rest) = rest.split_at_mut(delta_len);
-        let (next_delta, packing) = rest.split_at_mut(delta_len);
-        (activations, BackwardBuffers { delta, next_delta, packing })
+        let (next_delta, rest) = rest.split_at_mut(delta_len);
+        (activations, BackwardBuffers { delta, next_delta }, rest)
     }
 
-    /// Forward pass into `activations` (`batch × activation_len_per_sample`), lengths checked;
-    /// `packing` is the matrix kernels' scratch.
+    /// Forward pass into `activations` (`batch × activation_len_per_sample`), lengths checked.
     fn forward_unchecked(
         &self,
         params: &[f32],
         input: &[f32],
         batch: usize,
         activations: &mut [f32],
-        packing: &mut [f32],
+        products: &mut impl LayerProducts,
     ) {
         // Each layer's slot: its outputs, then the inputs or derivatives its activation keeps.
         let mut filled = 0;
@@ -156,7 +181,7 @@ impl<'a> Spec<'a> {
                 Some(start) => &previous[start..start + batch * layer.inputs],
             };
             let (y, derivative_slot) = rest.split_at_mut(batch * layer.outputs);
-            matmul_a_bt_bias(x, weights, biases, y, batch, layer.inputs, layer.outputs, packing);
+            products.forward(x, weights, biases, y, Shape { batch, inputs: layer.inputs, outputs: layer.outputs });
             layer.activation.apply_forward(y, derivative_slot);
             input_start = Some(filled);
             filled += batch * layer.slot_len_per_sample();
@@ -175,6 +200,7 @@ impl<'a> Spec<'a> {
         buffers: &mut BackwardBuffers<'_>,
         grads: &mut [f32],
         grad_input: Option<&mut [f32]>,
+        products: &mut impl LayerProducts,
     ) {
         let mut slot_end = activations.len();
         let mut param_end = params.len();
@@ -202,7 +228,8 @@ impl<'a> Spec<'a> {
             let dz = &mut buffers.delta[..out_len];
             layer.activation.backprop_slice(derivative_source, dz);
             // dE/dW = dZᵀ·X and dE/db = column sums of dZ
-            matmul_at_b(dz, x, grad_weights, batch, layer.outputs, layer.inputs, buffers.packing);
+            let shape = Shape { batch, inputs: layer.inputs, outputs: layer.outputs };
+            products.weight_gradient(dz, x, grad_weights, shape);
             grad_biases.fill(0.0);
             for dz_row in dz.chunks_exact(layer.outputs) {
                 axpy(grad_biases, 1.0, dz_row);
@@ -210,7 +237,7 @@ impl<'a> Spec<'a> {
             // dE/dX = dZ·W, the next delta (or the input gradient for the first layer)
             if index > 0 {
                 let dx = &mut buffers.next_delta[..batch * layer.inputs];
-                matmul_a_b(dz, weights, dx, batch, layer.outputs, layer.inputs, buffers.packing);
+                products.input_gradient(dz, weights, dx, shape);
                 core::mem::swap(&mut buffers.delta, &mut buffers.next_delta);
             }
             slot_end = slot_start;
@@ -220,17 +247,52 @@ impl<'a> Spec<'a> {
             let first = &self.layers()[0];
             let dz = &buffers.delta[..batch * first.outputs];
             let weights = &params[..first.weight_len()];
-            matmul_a_b(dz, weights, grad_input, batch, first.outputs, first.inputs, buffers.packing);
+            let shape = Shape { batch, inputs: first.inputs, outputs: first.outputs };
+            products.input_gradient(dz, weights, grad_input, shape);
         }
     }
 }
 
-/// The parts of the workspace after the activations.
-struct BackwardBuffers<'w> {
+/// The backward pass's buffers, after the activations in the workspace.
+pub(crate) struct BackwardBuffers<'w> {
     /// dE/dY of the layer being processed (then dE/dZ, in place).
     delta: &'w mut [f32],
     /// Receives dE/dX, which becomes the next layer's `delta`.
     next_delta: &'w mut [f32],
-    /// The matrix kernels' packing scratch.
-    packing: &'w mut [f32],
+}
+
+/// A dense layer's product shapes: `batch` samples through `inputs → outputs`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Shape {
+    pub(crate) batch: usize,
+    pub(crate) inputs: usize,
+    pub(crate) outputs: usize,
+}
+
+/// The three products of a dense layer (see `kernels/products.rs`), done one way or another:
+/// each in one call ([`Packed`]), or cut into pieces an executor may run at once
+/// (`nn/split.rs`). Operands are row-major: `x [batch, inputs]`, `weights [outputs, inputs]`,
+/// `y`, `dz [batch, outputs]`.
+pub(crate) trait LayerProducts {
+    /// `y = x·weightsᵀ + biases`.
+    fn forward(&mut self, x: &[f32], weights: &[f32], biases: &[f32], y: &mut [f32], shape: Shape);
+    /// `grad_weights = dzᵀ·x`.
+    fn weight_gradient(&mut self, dz: &[f32], x: &[f32], grad_weights: &mut [f32], shape: Shape);
+    /// `dx = dz·weights`.
+    fn input_gradient(&mut self, dz: &[f32], weights: &[f32], dx: &mut [f32], shape: Shape);
+}
+
+/// Each product in one call of the kernels, with this packing scratch.
+pub(crate) struct Packed<'s>(pub(crate) &'s mut [f32]);
+
+impl LayerProducts for Packed<'_> {
+    fn forward(&mut self, x: &[f32], weights: &[f32], biases: &[f32], y: &mut [f32], s: Shape) {
+        matmul_a_bt_bias(x, weights, biases, y, s.batch, s.inputs, s.outputs, self.0);
+    }
+    fn weight_gradient(&mut self, dz: &[f32], x: &[f32], grad_weights: &mut [f32], s: Shape) {
+        matmul_at_b(dz, x, grad_weights, s.batch, s.outputs, s.inputs, self.0);
+    }
+    fn input_gradient(&mut self, dz: &[f32], weights: &[f32], dx: &mut [f32], s: Shape) {
+        matmul_a_b(dz, weights, dx, s.batch, s.outputs, s.inputs, self.0);
+    }
 }

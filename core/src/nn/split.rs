@@ -1,0 +1,226 @@
+//! The training pass with its large products cut into pieces that an [`Executor`] may run at
+//! the same time: parallelism inside each product, which leaves every value where a single
+//! thread would put it.
+//!
+//! Each large product is cut along the weight matrix's rows or columns, so that the large
+//! operand (the weights, or their gradient) is packed once in all, and only the batch-sized
+//! operand is packed again by every piece:
+//! - forward: `Yᵀ = W·Xᵀ` by rows of `W` (output neurons), then one transpose into `Y` that
+//!   adds the bias;
+//! - weight gradient: `dW = dZᵀ·X` by rows of `dW` (output neurons);
+//! - input gradient: `dXᵀ = Wᵀ·dZᵀ` by columns of `W` (input neurons), then one transpose.
+//!
+//! The pieces follow from the shapes alone ([`split_rows`]), never from the number of
+//! threads, and each output value is computed by one piece, its sum over the shared dimension
+//! in the kernel's fixed order. So every executor gives bitwise-identical results, and
+//! [`InOrder`](crate::InOrder) is the one-thread run. (They differ from the unsplit
+//! [`Spec::loss_and_gradients`] by rounding only: the same sums, blocked differently.)
+//! Products too small to pay for a fork and a join run whole on the calling thread, and the
+//! activations and the loss stay on it too.
+
+use crate::error::{check_len, check_min_len, Result};
+use crate::executor::Executor;
+use crate::kernels::{
+    forward_scratch_len, gemm, gemm_scratch_len, product_scratch_len, transpose_with_row_offsets, MatRef,
+};
+use crate::nn::loss::Loss;
+use crate::nn::network::{Batch, LayerProducts, Packed, Shape};
+use crate::nn::spec::Spec;
+
+/// A piece has at least this many rows. Every piece packs the batch-sized operand again
+/// (`batch × k` values), which must stay small beside its share of the product
+/// (`rows × batch × k` multiply-adds).
+pub const MIN_PIECE_ROWS: usize = 64;
+
+/// At most this many pieces per product: enough that a core slowed by a busy neighbour hands
+/// pieces to the other one, few enough that the repeated packing stays small.
+pub const MAX_PIECES: usize = 4;
+
+/// Products with fewer multiply-adds than this run whole: a fork and a join cost a few
+/// microseconds, about what a core does with this many multiply-adds.
+pub const MIN_SPLIT_WORK: usize = 1 << 20;
+
+/// Rows per piece when a product whose output is cut along `rows` is split, `None` when it
+/// runs whole. A multiple of 16, so pieces start on cache lines.
+fn split_rows(rows: usize, shape: Shape) -> Option<usize> {
+    let work = shape.batch.saturating_mul(shape.inputs).saturating_mul(shape.outputs);
+    let pieces = (rows / MIN_PIECE_ROWS).min(MAX_PIECES);
+    if work < MIN_SPLIT_WORK || pieces < 2 {
+        return None;
+    }
+    Some(rows.div_ceil(pieces).next_multiple_of(16))
+}
+
+/// What the split pass needs after the activations and the backward buffers, per batch.
+struct SplitScratch {
+    /// `Yᵀ` or `dXᵀ` of a split product.
+    transposed: usize,
+    /// Zero offsets for the input gradient's transpose.
+    zeros: usize,
+    /// One piece's packing scratch (at least 1).
+    piece: usize,
+    /// Every piece's scratch, or an unsplit product's.
+    shared: usize,
+}
+
+impl Spec<'_> {
+    /// The scratch of the split pass over `batch` samples; `None` on overflow.
+    fn split_scratch(&self, batch: usize) -> Option<SplitScratch> {
+        let (mut transposed, mut zeros, mut piece, mut whole) = (0usize, 0, 1, 0);
+        for layer in self.layers() {
+            let (inputs, outputs) = (layer.inputs, layer.outputs);
+            let shape = Shape { batch, inputs, outputs };
+            transposed = transposed.max(batch.checked_mul(inputs.max(outputs))?);
+            match split_rows(outputs, shape) {
+                Some(rows) => {
+                    piece = piece.max(gemm_scratch_len(rows, batch, inputs)).max(gemm_scratch_len(rows, inputs, batch));
+                }
+                None => {
+                    whole = whole
+                        .max(forward_scratch_len(batch, outputs, inputs))
+                        .max(product_scratch_len(outputs, inputs, batch));
+                }
+            }
+            match split_rows(inputs, shape) {
+                Some(rows) => {
+                    piece = piece.max(gemm_scratch_len(rows, batch, outputs));
+                    zeros = zeros.max(inputs);
+                }
+                None => whole = whole.max(product_scratch_len(batch, inputs, outputs)),
+            }
+        }
+        let shared = piece.checked_mul(MAX_PIECES)?.max(whole);
+        Some(SplitScratch { transposed, zeros, piece, shared })
+    }
+
+    /// Workspace length for [`Spec::loss_and_gradients_split`] over `batch` samples (more than
+    /// [`Spec::workspace_len`]: room for a transposed product and each piece's packing);
+    /// `usize::MAX` if it does not fit in a `usize`.
+    pub fn split_workspace_len(&self, batch: usize) -> usize {
+        let scratch = self.split_scratch(batch);
+        let base = self.checked_workspace_len(batch, false).unwrap_or(usize::MAX);
+        scratch
+            .and_then(|s| base.checked_add(s.transposed)?.checked_add(s.zeros)?.checked_add(s.shared))
+            .unwrap_or(usize::MAX)
+    }
+
+    /// [`Spec::loss_and_gradients`] with its large products cut into pieces that `executor`
+    /// runs (see the module notes of `nn/split.rs`): the same checks, errors and results for
+    /// every executor, bitwise. `workspace` needs [`Spec::split_workspace_len`] elements.
+    ///
+    /// ```
+    /// use embergrad::{Activation, Batch, InOrder, LayerSpec, Loss, Spec, Target};
+    /// let layers = [LayerSpec::new(300, 256, Activation::Relu), LayerSpec::new(256, 3, Activation::Identity)];
+    /// let spec = Spec::new(&layers);
+    /// let params: Vec<f32> = (0..spec.param_len()).map(|i| ((i % 7) as f32 - 3.0) * 0.01).collect();
+    /// let input: Vec<f32> = (0..64 * 300).map(|i| (i % 5) as f32 * 0.1).collect();
+    /// let labels: Vec<usize> = (0..64).map(|i| i % 3).collect();
+    /// let batch = Batch::new(&input, Target::Classes(&labels), 64);
+    /// let mut grads = vec![0.0; spec.param_len()];
+    /// let mut workspace = vec![0.0; spec.split_workspace_len(64)];
+    /// let split = spec.loss_and_gradients_split(&params, &batch, Loss::SoftmaxCrossEntropy, &mut grads, &mut workspace, &InOrder)?;
+    /// let mut plain_grads = vec![0.0; spec.param_len()];
+    /// let mut plain_workspace = vec![0.0; spec.workspace_len(64)];
+    /// let plain = spec.loss_and_gradients(&params, &batch, Loss::SoftmaxCrossEntropy, &mut plain_grads, &mut plain_workspace)?;
+    /// assert!((split - plain).abs() < 1e-5);
+    /// # Ok::<(), embergrad::Error>(())
+    /// ```
+    pub fn loss_and_gradients_split(
+        &self,
+        params: &[f32],
+        batch: &Batch<'_>,
+        loss: Loss,
+        grads: &mut [f32],
+        workspace: &mut [f32],
+        executor: &(impl Executor + Sync + ?Sized),
+    ) -> Result<f32> {
+        self.check_samples(params.len(), batch.input.len(), batch.size)?;
+        check_len("grads", self.param_len(), grads.len())?;
+        check_min_len("workspace", self.split_workspace_len(batch.size), workspace.len())?;
+        let scratch = self.split_scratch(batch.size).expect("the workspace check computed it");
+        let (activations, buffers, rest) = self.split_workspace(workspace, batch.size);
+        let (transposed, rest) = rest.split_at_mut(scratch.transposed);
+        let (zeros, rest) = rest.split_at_mut(scratch.zeros);
+        let mut products =
+            Split { executor, transposed, zeros, scratch: &mut rest[..scratch.shared], piece: scratch.piece };
+        self.loss_and_gradients_unchecked(params, batch, loss, grads, activations, buffers, &mut products)
+    }
+}
+
+/// The products cut into pieces for an executor, over the split pass's scratch.
+struct Split<'w, E: ?Sized> {
+    executor: &'w E,
+    transposed: &'w mut [f32],
+    zeros: &'w mut [f32],
+    /// Every piece's packing scratch, `piece` values each; or an unsplit product's.
+    scratch: &'w mut [f32],
+    piece: usize,
+}
+
+impl<E: Executor + Sync + ?Sized> LayerProducts for Split<'_, E> {
+    fn forward(&mut self, x: &[f32], weights: &[f32], biases: &[f32], y: &mut [f32], s: Shape) {
+        let Some(rows) = split_rows(s.outputs, s) else {
+            return Packed(self.scratch).forward(x, weights, biases, y, s);
+        };
+        let y_t = &mut self.transposed[..s.outputs * s.batch];
+        self.executor.for_each_piece(y_t, rows * s.batch, self.scratch, self.piece, &|i, piece, scratch| {
+            let w_rows = MatRef::row_major(&weights[i * rows * s.inputs..], s.inputs);
+            gemm(
+                piece.len() / s.batch,
+                s.batch,
+                s.inputs,
+                w_rows,
+                MatRef::transposed(x, s.inputs),
+                piece,
+                false,
+                scratch,
+            );
+        });
+        transpose_with_row_offsets(y_t, s.outputs, s.batch, biases, y);
+    }
+
+    fn weight_gradient(&mut self, dz: &[f32], x: &[f32], grad_weights: &mut [f32], s: Shape) {
+        let Some(rows) = split_rows(s.outputs, s) else {
+            return Packed(self.scratch).weight_gradient(dz, x, grad_weights, s);
+        };
+        let grad_weights = &mut grad_weights[..s.outputs * s.inputs];
+        self.executor.for_each_piece(grad_weights, rows * s.inputs, self.scratch, self.piece, &|i, piece, scratch| {
+            // Rows i·rows.. of dZᵀ: columns of dZ, read in place through the strides.
+            let dz_t_rows = MatRef::transposed(&dz[i * rows..], s.outputs);
+            gemm(
+                piece.len() / s.inputs,
+                s.inputs,
+                s.batch,
+                dz_t_rows,
+                MatRef::row_major(x, s.inputs),
+                piece,
+                false,
+                scratch,
+            );
+        });
+    }
+
+    fn input_gradient(&mut self, dz: &[f32], weights: &[f32], dx: &mut [f32], s: Shape) {
+        let Some(rows) = split_rows(s.inputs, s) else {
+            return Packed(self.scratch).input_gradient(dz, weights, dx, s);
+        };
+        let dx_t = &mut self.transposed[..s.inputs * s.batch];
+        self.executor.for_each_piece(dx_t, rows * s.batch, self.scratch, self.piece, &|i, piece, scratch| {
+            // Rows i·rows.. of Wᵀ: columns of W, read in place through the strides.
+            let w_t_rows = MatRef::transposed(&weights[i * rows..], s.inputs);
+            gemm(
+                piece.len() / s.batch,
+                s.batch,
+                s.outputs,
+                w_t_rows,
+                MatRef::transposed(dz, s.outputs),
+                piece,
+                false,
+                scratch,
+            );
+        });
+        let zeros = &mut self.zeros[..s.inputs];
+        zeros.fill(0.0);
+        transpose_with_row_offsets(dx_t, s.inputs, s.batch, zeros, dx);
+    }
+}

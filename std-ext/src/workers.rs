@@ -1,0 +1,249 @@
+//! Persistent worker threads for the pieces of a split pass
+//! ([`Spec::loss_and_gradients_split`](embergrad::Spec::loss_and_gradients_split)).
+//!
+//! A split training step forks and joins once per large product, five times a step for an
+//! MNIST-sized network. A thread pool whose idle threads sleep pays a wake-up each time (tens
+//! of microseconds on a virtual machine, as much as a product's share of the work at batch
+//! 64). These workers instead spin on an atomic for a while after each piece, so the next
+//! product finds them awake, and sleep only after [`SPIN`] without work.
+//!
+//! Pieces are claimed one at a time from a shared counter, so a core slowed by a busy
+//! neighbour simply claims fewer of them; which thread runs a piece never changes what it
+//! computes.
+#![allow(unsafe_code)] // the pieces' buffers and task cross to the workers as raw pointers; see `Job`
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use embergrad::{Executor, InOrder, PieceTask};
+
+/// How long an idle worker spins before it sleeps: longer than the sequential stretches of a
+/// training step (activations, loss, the optimizer's update, the next minibatch's gather),
+/// short enough that a worker does not burn a core between epochs.
+const SPIN: Duration = Duration::from_micros(500);
+
+/// What a piece computes.
+type Task = dyn Fn(usize, &mut [f32], &mut [f32]) + Sync;
+
+/// One `for_each_piece` call, as the workers see it.
+///
+/// The pointers borrow from the caller's stack and buffers, their lifetimes erased. They are
+/// dereferenced only by a thread that has claimed one of the job's pieces (a compare-exchange
+/// on [`Shared::claim`] that includes the job's generation), and the caller does not return
+/// before every piece of its job has finished, so they are alive whenever they are used.
+#[derive(Clone, Copy)]
+struct Job {
+    generation: u32,
+    task: *const Task,
+    out: *mut f32,
+    out_len: usize,
+    piece_len: usize,
+    scratch: *mut f32,
+    scratch_len: usize,
+    pieces: u32,
+}
+
+// SAFETY: see `Job`: the pointers are used only while the caller keeps what they point to
+// alive and unaliased (each piece's chunks are disjoint and claimed by one thread), and the
+// task is `Sync`.
+unsafe impl Send for Job {}
+
+/// What the caller and the workers share.
+struct Shared {
+    /// The current job's generation (high 32 bits) and its next unclaimed piece (low 32).
+    claim: AtomicU64,
+    /// The current job; workers copy it when the generation changes.
+    job: Mutex<Option<Job>>,
+    /// Wakes sleeping workers (with `job`'s lock: a new job is published under it).
+    wake: Condvar,
+    /// Pieces of the current job that have finished.
+    finished: AtomicU32,
+    /// A piece of the current job panicked.
+    panicked: AtomicBool,
+    shutdown: AtomicBool,
+}
+
+impl Shared {
+    fn generation(&self) -> u32 {
+        (self.claim.load(Ordering::Acquire) >> 32) as u32
+    }
+
+    /// Claims and runs pieces of `job` until none is left.
+    fn run_pieces(&self, job: &Job) {
+        loop {
+            let claim = self.claim.load(Ordering::Acquire);
+            let piece = claim as u32;
+            if (claim >> 32) as u32 != job.generation || piece >= job.pieces {
+                return;
+            }
+            if self.claim.compare_exchange_weak(claim, claim + 1, Ordering::AcqRel, Ordering::Acquire).is_err() {
+                continue;
+            }
+            let i = piece as usize;
+            let start = i * job.piece_len;
+            // SAFETY: piece `i` of this job was claimed by this thread alone, so its chunks of
+            // `out` and `scratch` (disjoint from every other piece's, inside the caller's
+            // slices) are not aliased, and the caller is still waiting for it (see `Job`).
+            let (task, out, scratch) = unsafe {
+                (
+                    &*job.task,
+                    std::slice::from_raw_parts_mut(job.out.add(start), job.piece_len.min(job.out_len - start)),
+                    std::slice::from_raw_parts_mut(job.scratch.add(i * job.scratch_len), job.scratch_len),
+                )
+            };
+            if catch_unwind(AssertUnwindSafe(|| task(i, out, scratch))).is_err() {
+                self.panicked.store(true, Ordering::Release);
+            }
+            self.finished.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+
+    /// A worker's life: wait for a new generation (spinning, then sleeping), run its pieces.
+    fn work(&self) {
+        let mut seen = self.generation();
+        loop {
+            let idle_since = Instant::now();
+            while self.generation() == seen {
+                if self.shutdown.load(Ordering::Acquire) {
+                    return;
+                }
+                if idle_since.elapsed() < SPIN {
+                    // Yield rather than spin in place: should the scheduler have put this
+                    // worker on the caller's core, the caller gets the core back at once.
+                    std::thread::yield_now();
+                    continue;
+                }
+                let mut job = self.job.lock().unwrap_or_else(|e| e.into_inner());
+                while self.generation() == seen && !self.shutdown.load(Ordering::Acquire) {
+                    job = self.wake.wait(job).unwrap_or_else(|e| e.into_inner());
+                }
+            }
+            seen = self.generation();
+            let job = *self.job.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(job) = job.filter(|job| job.generation == seen) {
+                self.run_pieces(&job);
+            }
+        }
+    }
+}
+
+/// The calling thread plus `threads - 1` persistent workers, as an [`Executor`] for the split
+/// pass. One caller at a time: a call made while another is running runs its pieces in order
+/// on its own thread.
+pub struct Workers {
+    shared: Arc<Shared>,
+    threads: Vec<JoinHandle<()>>,
+    busy: AtomicBool,
+    next_generation: AtomicU32,
+}
+
+impl std::fmt::Debug for Workers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Workers").field("threads", &self.threads()).finish()
+    }
+}
+
+impl Workers {
+    /// The calling thread and `threads - 1` workers (none for `threads ≤ 1`).
+    pub fn new(threads: usize) -> std::io::Result<Self> {
+        let shared = Arc::new(Shared {
+            claim: AtomicU64::new(0),
+            job: Mutex::new(None),
+            wake: Condvar::new(),
+            finished: AtomicU32::new(0),
+            panicked: AtomicBool::new(false),
+            shutdown: AtomicBool::new(false),
+        });
+        let mut workers =
+            Workers { shared, threads: Vec::new(), busy: AtomicBool::new(false), next_generation: AtomicU32::new(1) };
+        for i in 1..threads {
+            let shared = Arc::clone(&workers.shared);
+            // On an error, dropping `workers` stops the threads started so far.
+            let handle =
+                std::thread::Builder::new().name(format!("embergrad-worker-{i}")).spawn(move || shared.work())?;
+            workers.threads.push(handle);
+        }
+        Ok(workers)
+    }
+
+    /// Threads that run pieces, the caller's included.
+    pub fn threads(&self) -> usize {
+        self.threads.len() + 1
+    }
+}
+
+impl Executor for Workers {
+    fn for_each_piece(
+        &self,
+        out: &mut [f32],
+        piece_len: usize,
+        scratch: &mut [f32],
+        scratch_len: usize,
+        task: PieceTask<'_>,
+    ) {
+        let (piece_len, scratch_len) = (piece_len.max(1), scratch_len.max(1));
+        let pieces = out.len().div_ceil(piece_len);
+        let enough_scratch = scratch.len() / scratch_len >= pieces;
+        let Ok(pieces) = u32::try_from(pieces) else {
+            return InOrder.for_each_piece(out, piece_len, scratch, scratch_len, task);
+        };
+        if self.threads.is_empty() || pieces < 2 || !enough_scratch || self.busy.swap(true, Ordering::Acquire) {
+            return InOrder.for_each_piece(out, piece_len, scratch, scratch_len, task);
+        }
+        let shared = &*self.shared;
+        let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);
+        shared.finished.store(0, Ordering::Release);
+        shared.panicked.store(false, Ordering::Release);
+        // SAFETY: only the lifetime changes (see `Job`: the task is used while this call waits).
+        let task: *const Task = unsafe { std::mem::transmute::<PieceTask<'_>, &'static Task>(task) };
+        let job = Job {
+            generation,
+            task,
+            out: out.as_mut_ptr(),
+            out_len: out.len(),
+            piece_len,
+            scratch: scratch.as_mut_ptr(),
+            scratch_len,
+            pieces,
+        };
+        {
+            let mut current = shared.job.lock().unwrap_or_else(|e| e.into_inner());
+            *current = Some(job);
+            shared.claim.store(u64::from(generation) << 32, Ordering::Release);
+        }
+        shared.wake.notify_all();
+        shared.run_pieces(&job);
+        // Wait for the pieces the workers took; yield after a while, so that a worker sharing
+        // this core (a busy machine) gets to finish its piece.
+        let mut rounds = 0u32;
+        while shared.finished.load(Ordering::Acquire) < pieces {
+            if rounds < 1 << 12 {
+                std::hint::spin_loop();
+            } else {
+                std::thread::yield_now();
+            }
+            rounds = rounds.saturating_add(1);
+        }
+        *shared.job.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        self.busy.store(false, Ordering::Release);
+        if shared.panicked.load(Ordering::Acquire) {
+            panic!("a piece of a split product panicked");
+        }
+    }
+}
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        self.shared.shutdown.store(true, Ordering::Release);
+        {
+            let _job = self.shared.job.lock().unwrap_or_else(|e| e.into_inner());
+            self.shared.wake.notify_all();
+        }
+        for handle in self.threads.drain(..) {
+            let _ = handle.join();
+        }
+    }
+}
