@@ -1,57 +1,45 @@
-//! How a pass's independent pieces are run: the hook through which a caller with threads
-//! (`embergrad-std`'s rayon pool) shares out the products of [`Spec::loss_and_gradients_split`],
-//! while the core itself has no threads.
+//! How independent pieces of work are run: the hook through which a caller with threads
+//! (`embergrad-std`'s `Workers`) shares out the products of
+//! [`Spec::loss_and_gradients_split`] and the update of [`Step::step_split`], while the core
+//! itself has no threads.
 //!
 //! An executor decides only *where and when* each piece runs. What a piece computes, and so
-//! every value the pass produces, is fixed by the network's shapes, so any executor (one
-//! thread, two, or sixteen, in any order) gives bitwise-identical results.
+//! every value produced, is fixed by the shapes alone, so every executor (one thread, two,
+//! sixteen, in any order) gives bitwise-identical results.
 //!
 //! [`Spec::loss_and_gradients_split`]: crate::Spec::loss_and_gradients_split
+//! [`Step::step_split`]: crate::Step::step_split
 
-/// A piece of work: its index, its part of the output, and scratch of its own.
-pub type PieceTask<'t> = &'t (dyn Fn(usize, &mut [f32], &mut [f32]) + Sync);
-
-/// Runs the pieces of a product.
+/// Runs pieces of work, perhaps at the same time.
 pub trait Executor {
-    /// Calls `task(i, out_i, scratch_i)` exactly once for every piece `i` and returns when all
-    /// calls have returned, where `out_i` is `out.chunks_mut(piece_len)`'s `i`-th chunk (the
-    /// last may be shorter) and `scratch_i` is `scratch.chunks_mut(scratch_len)`'s. The calls
-    /// may run in any order and at the same time. The core always passes `piece_len ≥ 1`,
-    /// `scratch_len ≥ 1` and at least as many scratch chunks as pieces.
-    fn for_each_piece(
-        &self,
-        out: &mut [f32],
-        piece_len: usize,
-        scratch: &mut [f32],
-        scratch_len: usize,
-        task: PieceTask<'_>,
-    );
+    /// Whether pieces may run on other threads. Work that is cut into pieces only so that
+    /// they can run at once (an optimizer's element-wise update) is done whole when this is
+    /// `false`; the split pass's products are cut the same way whatever it says, so that
+    /// their results do not depend on the executor.
+    const PARALLEL: bool = true;
+
+    /// Calls `task(i, &mut items[i])` exactly once for every item and returns when all the
+    /// calls have returned. The calls may run in any order and at the same time.
+    fn for_each<T: Send>(&self, items: &mut [T], task: &(dyn Fn(usize, &mut T) + Sync));
 }
 
 /// Every piece in turn, in index order, on the calling thread.
 ///
 /// ```
 /// use embergrad::{Executor, InOrder};
-/// let mut out = [0.0f32; 5];
-/// let mut scratch = [0.0f32; 3];
-/// InOrder.for_each_piece(&mut out, 2, &mut scratch, 1, &|i, piece, _| piece.fill(i as f32));
-/// assert_eq!(out, [0.0, 0.0, 1.0, 1.0, 2.0]);
+/// let mut items = [0.0f32; 3];
+/// InOrder.for_each(&mut items, &|i, item| *item = i as f32 * 2.0);
+/// assert_eq!(items, [0.0, 2.0, 4.0]);
 /// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct InOrder;
 
 impl Executor for InOrder {
-    fn for_each_piece(
-        &self,
-        out: &mut [f32],
-        piece_len: usize,
-        scratch: &mut [f32],
-        scratch_len: usize,
-        task: PieceTask<'_>,
-    ) {
-        let pieces = out.chunks_mut(piece_len.max(1)).zip(scratch.chunks_mut(scratch_len.max(1)));
-        for (i, (piece, scratch)) in pieces.enumerate() {
-            task(i, piece, scratch);
+    const PARALLEL: bool = false;
+
+    fn for_each<T: Send>(&self, items: &mut [T], task: &(dyn Fn(usize, &mut T) + Sync)) {
+        for (i, item) in items.iter_mut().enumerate() {
+            task(i, item);
         }
     }
 }

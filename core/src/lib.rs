@@ -63,7 +63,7 @@ mod owned;
 #[cfg(feature = "alloc")]
 pub use aligned::AlignedBuffer;
 pub use error::{Error, Result};
-pub use executor::{Executor, InOrder, PieceTask};
+pub use executor::{Executor, InOrder};
 pub use init::{init_params, Init, Rng};
 #[cfg(feature = "custom-activations")]
 pub use nn::CustomActivation;

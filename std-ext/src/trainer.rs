@@ -17,6 +17,7 @@ use crate::metrics::{evaluate, Metrics};
 use crate::model::{self, ModelError, TrainingState};
 use crate::parallel::ShardedGradients;
 use crate::preprocess::Preprocess;
+use crate::workers::{default_threads, Workers};
 
 /// What to do when a batch's loss or gradient is NaN or infinite.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -31,7 +32,8 @@ pub enum OnDivergence {
 }
 
 /// Settings of a [`Trainer`]. `Default` is 10 epochs of Adam (PyTorch's defaults) in
-/// batches of 64 with softmax cross-entropy, 2 shards, no early stopping or checkpoints.
+/// batches of 64 with softmax cross-entropy, the split pass on as many threads as it can use,
+/// no early stopping or checkpoints.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TrainerConfig {
     /// Epochs to train (counting those of a resumed run).
@@ -56,9 +58,17 @@ pub struct TrainerConfig {
     /// Seed of the data shuffling (each epoch has its own stream, so a resumed run shuffles
     /// exactly as the uninterrupted one).
     pub seed: u64,
-    /// Shards per minibatch for data parallelism. Results depend on this number, never on
-    /// the number of threads; more shards than cores only adds work.
+    /// How a minibatch is spread over threads. 1 (the default): one split pass
+    /// ([`Spec::loss_and_gradients_split`]), each large product and the optimizer's update
+    /// cut into pieces for `threads` threads; more: data parallelism, the batch cut into
+    /// this many shards on the rayon pool, whose gradients are then summed. Results depend on
+    /// this number, never on the number of threads. The split pass is the faster of the two on
+    /// every workload measured but one (`benches/benches/parallel.rs`; docs/PARALLEL.md).
     pub shards: usize,
+    /// Threads of the split pass, the calling one included; 0 (the default) picks
+    /// [`workers::default_threads`](crate::workers::default_threads) for the network and
+    /// batch size. (Shards run on the rayon pool, whatever this says.)
+    pub threads: usize,
     /// Stop when the validation loss has not improved for this many epochs, and keep the best
     /// params.
     pub patience: Option<usize>,
@@ -83,7 +93,8 @@ impl Default for TrainerConfig {
             task: Task::Classification,
             preprocess: None,
             seed: 1,
-            shards: 2,
+            shards: 1,
+            threads: 0,
             patience: None,
             checkpoint: None,
             progress: true,
@@ -167,6 +178,8 @@ pub struct Trainer {
     /// Epochs completed so far.
     epoch: usize,
     sharded: ShardedGradients,
+    /// The split pass's workspace (grown to the largest batch seen).
+    workspace: AlignedBuffer,
     grads: AlignedBuffer,
     history: Vec<EpochReport>,
 }
@@ -185,7 +198,8 @@ impl Trainer {
             plateau
         });
         let grads = AlignedBuffer::zeroed(param_len);
-        Trainer { config, optimizer, plateau, epoch, sharded, grads, history: Vec::new() }
+        let workspace = AlignedBuffer::default();
+        Trainer { config, optimizer, plateau, epoch, sharded, workspace, grads, history: Vec::new() }
     }
 
     /// Resumes from a checkpoint written by a trainer: the network, the optimizer (with the
@@ -240,6 +254,13 @@ impl Trainer {
         let mut best: Option<(f32, Vec<f32>, usize)> = None;
         let mut gathered = Gathered::default();
         let steps_per_epoch = train.len().div_ceil(self.config.batch_size);
+        let threads = match self.config.threads {
+            0 => default_threads(&spec, self.config.batch_size),
+            threads => threads,
+        };
+        // Without threads of its own (a system that refuses them), the pass runs its pieces
+        // on this thread: the same results, only slower.
+        let workers = Workers::new(threads).or_else(|_| Workers::new(1)).expect("no thread is started for 1");
         while self.epoch < self.config.epochs {
             let epoch = self.epoch + 1;
             let lr = self.config.schedule.lr_at(base_lr, self.epoch as u64) * self.lr_reduction(base_lr);
@@ -251,12 +272,21 @@ impl Trainer {
             for (index, chunk) in order.chunks(self.config.batch_size).enumerate() {
                 train.gather(chunk, &mut gathered);
                 let batch = Batch::new(&gathered.inputs, gathered.target(), chunk.len());
-                let outcome =
-                    self.sharded.loss_and_gradients(&spec, net.params(), &batch, self.config.loss, &mut self.grads);
+                let outcome = if self.config.shards > 1 {
+                    self.sharded.loss_and_gradients(&spec, net.params(), &batch, self.config.loss, &mut self.grads)
+                } else {
+                    // A workspace too large to count is left as it is: the pass then says so.
+                    let needed = spec.split_workspace_len(batch.size);
+                    if needed < usize::MAX {
+                        self.workspace.ensure_len(needed);
+                    }
+                    let (params, loss, grads) = (net.params(), self.config.loss, &mut self.grads);
+                    spec.loss_and_gradients_split(params, &batch, loss, grads, &mut self.workspace, &workers)
+                };
                 let diverged = match outcome {
                     Ok(loss) if grad_norm(&self.grads).is_finite() => {
                         let OptimizerState { optimizer, steps, buffer } = &mut self.optimizer;
-                        optimizer.step_with_lr(lr_now, steps, net.params_mut(), &self.grads, buffer)?;
+                        optimizer.step_split(lr_now, steps, net.params_mut(), &self.grads, buffer, &workers)?;
                         total += f64::from(loss);
                         counted += 1;
                         false

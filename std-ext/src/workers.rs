@@ -1,5 +1,6 @@
 //! Persistent worker threads for the pieces of a split pass
-//! ([`Spec::loss_and_gradients_split`](embergrad::Spec::loss_and_gradients_split)).
+//! ([`Spec::loss_and_gradients_split`](embergrad::Spec::loss_and_gradients_split)) and of an
+//! optimizer's update ([`Step::step_split`](embergrad::Step::step_split)).
 //!
 //! A split training step forks and joins once per large product, five times a step for an
 //! MNIST-sized network. A thread pool whose idle threads sleep pays a wake-up each time (tens
@@ -10,7 +11,7 @@
 //! Pieces are claimed one at a time from a shared counter, so a core slowed by a busy
 //! neighbour simply claims fewer of them; which thread runs a piece never changes what it
 //! computes.
-#![allow(unsafe_code)] // the pieces' buffers and task cross to the workers as raw pointers; see `Job`
+#![allow(unsafe_code)] // the caller's task and items cross to the workers as raw pointers; see `Job`, `Items`
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
@@ -18,38 +19,38 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use embergrad::{Executor, InOrder, PieceTask};
+use embergrad::{Executor, InOrder, Spec};
 
 /// How long an idle worker spins before it sleeps: longer than the sequential stretches of a
 /// training step (activations, loss, the optimizer's update, the next minibatch's gather),
 /// short enough that a worker does not burn a core between epochs.
 const SPIN: Duration = Duration::from_micros(500);
 
-/// What a piece computes.
-type Task = dyn Fn(usize, &mut [f32], &mut [f32]) + Sync;
+/// What the workers run: piece `i` of the current job.
+type Task = dyn Fn(usize) + Sync;
 
-/// One `for_each_piece` call, as the workers see it.
+/// One `for_each` call, as the workers see it.
 ///
-/// The pointers borrow from the caller's stack and buffers, their lifetimes erased. They are
-/// dereferenced only by a thread that has claimed one of the job's pieces (a compare-exchange
-/// on [`Shared::claim`] that includes the job's generation), and the caller does not return
-/// before every piece of its job has finished, so they are alive whenever they are used.
+/// `task` borrows from the caller's stack, its lifetime erased. It is called only by a thread
+/// that has claimed one of the job's pieces (a compare-exchange on [`Shared::claim`] that
+/// includes the job's generation), and the caller does not return before every piece of its
+/// job has finished, so it is alive whenever it is called.
 #[derive(Clone, Copy)]
 struct Job {
     generation: u32,
     task: *const Task,
-    out: *mut f32,
-    out_len: usize,
-    piece_len: usize,
-    scratch: *mut f32,
-    scratch_len: usize,
     pieces: u32,
 }
 
-// SAFETY: see `Job`: the pointers are used only while the caller keeps what they point to
-// alive and unaliased (each piece's chunks are disjoint and claimed by one thread), and the
-// task is `Sync`.
+// SAFETY: see `Job`: the task is `Sync` and used only while the caller keeps it alive.
 unsafe impl Send for Job {}
+
+/// The caller's items, for the task that hands piece `i` its item.
+struct Items<T>(*mut T);
+
+// SAFETY: the item behind each index is handed to one thread only (the one that claimed the
+// index), so sharing the pointer shares no `T`; `T: Send` lets that thread have it.
+unsafe impl<T: Send> Sync for Items<T> {}
 
 /// What the caller and the workers share.
 struct Shared {
@@ -82,19 +83,10 @@ impl Shared {
             if self.claim.compare_exchange_weak(claim, claim + 1, Ordering::AcqRel, Ordering::Acquire).is_err() {
                 continue;
             }
-            let i = piece as usize;
-            let start = i * job.piece_len;
-            // SAFETY: piece `i` of this job was claimed by this thread alone, so its chunks of
-            // `out` and `scratch` (disjoint from every other piece's, inside the caller's
-            // slices) are not aliased, and the caller is still waiting for it (see `Job`).
-            let (task, out, scratch) = unsafe {
-                (
-                    &*job.task,
-                    std::slice::from_raw_parts_mut(job.out.add(start), job.piece_len.min(job.out_len - start)),
-                    std::slice::from_raw_parts_mut(job.scratch.add(i * job.scratch_len), job.scratch_len),
-                )
-            };
-            if catch_unwind(AssertUnwindSafe(|| task(i, out, scratch))).is_err() {
+            // SAFETY: this thread claimed a piece of `job`, whose caller is still waiting for
+            // it (see `Job`).
+            let task = unsafe { &*job.task };
+            if catch_unwind(AssertUnwindSafe(|| task(piece as usize))).is_err() {
                 self.panicked.store(true, Ordering::Release);
             }
             self.finished.fetch_add(1, Ordering::AcqRel);
@@ -128,6 +120,15 @@ impl Shared {
             }
         }
     }
+}
+
+/// Threads worth starting for the split pass of `spec` at `batch` samples: the machine's
+/// cores, but no more than the most pieces any product is cut into
+/// ([`Spec::split_pieces`]): 1 for a network too small to split, whose pass would only
+/// wake threads to give them nothing.
+pub fn default_threads(spec: &Spec<'_>, batch: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    cores.min(spec.split_pieces(batch))
 }
 
 /// The calling thread plus `threads - 1` persistent workers, as an [`Executor`] for the split
@@ -175,40 +176,17 @@ impl Workers {
     }
 }
 
-impl Executor for Workers {
-    fn for_each_piece(
-        &self,
-        out: &mut [f32],
-        piece_len: usize,
-        scratch: &mut [f32],
-        scratch_len: usize,
-        task: PieceTask<'_>,
-    ) {
-        let (piece_len, scratch_len) = (piece_len.max(1), scratch_len.max(1));
-        let pieces = out.len().div_ceil(piece_len);
-        let enough_scratch = scratch.len() / scratch_len >= pieces;
-        let Ok(pieces) = u32::try_from(pieces) else {
-            return InOrder.for_each_piece(out, piece_len, scratch, scratch_len, task);
-        };
-        if self.threads.is_empty() || pieces < 2 || !enough_scratch || self.busy.swap(true, Ordering::Acquire) {
-            return InOrder.for_each_piece(out, piece_len, scratch, scratch_len, task);
-        }
+impl Workers {
+    /// Runs `task(i)` for every `i < pieces` on the caller and the workers; returns when all
+    /// have returned (re-raising a panic of any of them as a panic here).
+    fn run(&self, pieces: u32, task: &(dyn Fn(usize) + Sync + '_)) {
         let shared = &*self.shared;
         let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);
         shared.finished.store(0, Ordering::Release);
         shared.panicked.store(false, Ordering::Release);
         // SAFETY: only the lifetime changes (see `Job`: the task is used while this call waits).
-        let task: *const Task = unsafe { std::mem::transmute::<PieceTask<'_>, &'static Task>(task) };
-        let job = Job {
-            generation,
-            task,
-            out: out.as_mut_ptr(),
-            out_len: out.len(),
-            piece_len,
-            scratch: scratch.as_mut_ptr(),
-            scratch_len,
-            pieces,
-        };
+        let task = unsafe { std::mem::transmute::<&(dyn Fn(usize) + Sync + '_), &'static Task>(task) };
+        let job = Job { generation, task, pieces };
         {
             let mut current = shared.job.lock().unwrap_or_else(|e| e.into_inner());
             *current = Some(job);
@@ -228,10 +206,32 @@ impl Executor for Workers {
             rounds = rounds.saturating_add(1);
         }
         *shared.job.lock().unwrap_or_else(|e| e.into_inner()) = None;
-        self.busy.store(false, Ordering::Release);
         if shared.panicked.load(Ordering::Acquire) {
-            panic!("a piece of a split product panicked");
+            self.busy.store(false, Ordering::Release);
+            panic!("a piece run by embergrad's workers panicked");
         }
+    }
+}
+
+impl Executor for Workers {
+    fn for_each<T: Send>(&self, items: &mut [T], task: &(dyn Fn(usize, &mut T) + Sync)) {
+        let pieces = match u32::try_from(items.len()) {
+            Ok(pieces) if pieces >= 2 && !self.threads.is_empty() => pieces,
+            _ => return InOrder.for_each(items, task),
+        };
+        if self.busy.swap(true, Ordering::Acquire) {
+            // Another thread is using the workers: this caller runs its own pieces.
+            return InOrder.for_each(items, task);
+        }
+        let base = Items(items.as_mut_ptr());
+        let base = &base;
+        self.run(pieces, &|i| {
+            // SAFETY: `i < items.len()`, and each index is claimed by one thread only, so this
+            // is the only reference to item `i`; `items` outlives the call (`run` waits).
+            let item = unsafe { &mut *base.0.add(i) };
+            task(i, item);
+        });
+        self.busy.store(false, Ordering::Release);
     }
 }
 

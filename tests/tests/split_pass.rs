@@ -6,24 +6,18 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use embergrad::kernels::internals::split::{MAX_PIECES, MIN_PIECE_ROWS, MIN_SPLIT_WORK};
-use embergrad::{Activation, Batch, Error, Executor, InOrder, LayerSpec, Loss, PieceTask, Spec, Target};
+use embergrad::optim::{Optimizer, Sgd};
+use embergrad::Step;
+use embergrad::{Activation, Batch, Error, Executor, InOrder, LayerSpec, Loss, Spec, Target};
 use embergrad_std::workers::Workers;
 
 /// Every piece, last first.
 struct Reversed;
 
 impl Executor for Reversed {
-    fn for_each_piece(
-        &self,
-        out: &mut [f32],
-        piece_len: usize,
-        scratch: &mut [f32],
-        scratch_len: usize,
-        task: PieceTask<'_>,
-    ) {
-        let pieces: Vec<_> = out.chunks_mut(piece_len).zip(scratch.chunks_mut(scratch_len)).enumerate().collect();
-        for (i, (piece, scratch)) in pieces.into_iter().rev() {
-            task(i, piece, scratch);
+    fn for_each<T: Send>(&self, items: &mut [T], task: &(dyn Fn(usize, &mut T) + Sync)) {
+        for (i, item) in items.iter_mut().enumerate().rev() {
+            task(i, item);
         }
     }
 }
@@ -32,42 +26,27 @@ impl Executor for Reversed {
 struct ThreadPerPiece;
 
 impl Executor for ThreadPerPiece {
-    fn for_each_piece(
-        &self,
-        out: &mut [f32],
-        piece_len: usize,
-        scratch: &mut [f32],
-        scratch_len: usize,
-        task: PieceTask<'_>,
-    ) {
+    fn for_each<T: Send>(&self, items: &mut [T], task: &(dyn Fn(usize, &mut T) + Sync)) {
         std::thread::scope(|scope| {
-            for (i, (piece, scratch)) in out.chunks_mut(piece_len).zip(scratch.chunks_mut(scratch_len)).enumerate() {
-                scope.spawn(move || task(i, piece, scratch));
+            for (i, item) in items.iter_mut().enumerate() {
+                scope.spawn(move || task(i, item));
             }
         });
     }
 }
 
-/// In order, counting the products split and their pieces.
+/// In order, counting the calls and their pieces.
 #[derive(Default)]
 struct Counting {
-    products: AtomicUsize,
+    calls: AtomicUsize,
     pieces: AtomicUsize,
 }
 
 impl Executor for Counting {
-    fn for_each_piece(
-        &self,
-        out: &mut [f32],
-        piece_len: usize,
-        scratch: &mut [f32],
-        scratch_len: usize,
-        task: PieceTask<'_>,
-    ) {
-        self.products.fetch_add(1, Ordering::Relaxed);
-        self.pieces.fetch_add(out.len().div_ceil(piece_len), Ordering::Relaxed);
-        assert!(scratch.len() / scratch_len >= out.len().div_ceil(piece_len), "fewer scratch chunks than pieces");
-        InOrder.for_each_piece(out, piece_len, scratch, scratch_len, task);
+    fn for_each<T: Send>(&self, items: &mut [T], task: &(dyn Fn(usize, &mut T) + Sync)) {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        self.pieces.fetch_add(items.len(), Ordering::Relaxed);
+        InOrder.for_each(items, task);
     }
 }
 
@@ -150,7 +129,7 @@ impl Case {
     fn split_counts(&self) -> (usize, usize) {
         let counting = Counting::default();
         self.split(&counting);
-        (counting.products.into_inner(), counting.pieces.into_inner())
+        (counting.calls.into_inner(), counting.pieces.into_inner())
     }
 }
 
@@ -296,37 +275,31 @@ fn workers_give_the_bits_of_the_one_thread_run() {
     }
 }
 
-/// Fills piece `i` with `i + 1` and its scratch with `i`, checking both lengths.
-fn fill_pieces(executor: &impl Executor, len: usize, piece_len: usize) -> Vec<f32> {
-    let pieces = len.div_ceil(piece_len);
-    let mut out = vec![0.0; len];
-    let mut scratch = vec![-1.0; pieces * 3];
-    executor.for_each_piece(&mut out, piece_len, &mut scratch, 3, &|i, piece, scratch| {
-        assert_eq!(piece.len(), piece_len.min(len - i * piece_len));
-        assert_eq!(scratch.len(), 3);
-        piece.fill(i as f32 + 1.0);
-        scratch.fill(i as f32);
+/// `items[i] = (i + 1, i)` for `len` items through `executor`, checked.
+fn fill_items(executor: &impl Executor, len: usize) {
+    let mut items = vec![(0usize, usize::MAX); len];
+    executor.for_each(&mut items, &|i, item| {
+        assert_eq!(*item, (0, usize::MAX), "item {i} was run twice");
+        *item = (i + 1, i);
     });
-    let expected_scratch: Vec<f32> = (0..pieces * 3).map(|j| (j / 3) as f32).collect();
-    assert_eq!(scratch, expected_scratch);
-    out
+    assert!(items.iter().enumerate().all(|(i, &item)| item == (i + 1, i)), "{items:?}");
 }
 
 #[test]
 fn workers_run_every_piece_once_even_from_two_callers_at_once() {
     let workers = Workers::new(2).unwrap();
-    let expected: Vec<f32> = (0..1003).map(|j| (j / 100) as f32 + 1.0).collect();
     std::thread::scope(|scope| {
         for _ in 0..2 {
             // A second caller while the first runs gets its pieces run on its own thread.
             scope.spawn(|| {
-                for _ in 0..200 {
-                    assert_eq!(fill_pieces(&workers, 1003, 100), expected);
+                for len in (0..400).map(|round| round % 11) {
+                    fill_items(&workers, len);
                 }
             });
         }
     });
-    assert_eq!(fill_pieces(&Workers::new(1).unwrap(), 1003, 100), expected);
+    fill_items(&Workers::new(1).unwrap(), 7);
+    fill_items(&Workers::new(0).unwrap(), 7);
 }
 
 #[test]
@@ -334,14 +307,52 @@ fn a_panicking_piece_panics_the_caller_and_the_workers_go_on() {
     let workers = Workers::new(2).unwrap();
     for bad_piece in [0, 3] {
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let mut out = vec![0.0; 40];
-            let mut scratch = vec![0.0; 4];
-            workers.for_each_piece(&mut out, 10, &mut scratch, 1, &|i, piece, _| {
+            let mut items = [0u8; 4];
+            workers.for_each(&mut items, &|i, item| {
                 assert_ne!(i, bad_piece, "piece {i} fails");
-                piece.fill(1.0);
+                *item = 1;
             });
         }));
         assert!(outcome.is_err(), "piece {bad_piece} panicked, the call did not");
-        assert_eq!(fill_pieces(&workers, 95, 10), (0..95).map(|j| (j / 10) as f32 + 1.0).collect::<Vec<_>>());
+        fill_items(&workers, 9);
     }
+}
+
+#[test]
+fn a_split_update_is_the_whole_update_bitwise() {
+    // Long enough for the update to be cut (its pieces are 16 Ki values at least), with a
+    // length that is no multiple of any vector width.
+    let n = 100_003;
+    let grads: Vec<f32> = (0..n).map(|i| value(31, i)).collect();
+    let start: Vec<f32> = (0..n).map(|i| value(32, i)).collect();
+    let momentum = Optimizer::Sgd(Sgd { momentum: 0.9, ..Sgd::new(0.01) });
+    let every = Optimizer::NAMES.iter().map(|name| Optimizer::from_name(name).unwrap()).chain([momentum]);
+    for optimizer in every {
+        let optimizer = optimizer.with_lr(0.01);
+        let mut state = vec![0.0; optimizer.state_len(n)];
+        optimizer.init_state(&mut state).unwrap();
+        let (mut params, mut steps) = (start.clone(), 0);
+        let (mut split_params, mut split_state, mut split_steps) = (start.clone(), state.clone(), 0);
+        let counting = Counting::default();
+        let workers = Workers::new(2).unwrap();
+        for round in 0..3 {
+            optimizer.step(&mut steps, &mut params, &grads, &mut state).unwrap();
+            let (p, s, t) = (&mut split_params, &mut split_state, &mut split_steps);
+            match round {
+                1 => optimizer.step_split(0.01, t, p, &grads, s, &counting),
+                _ => optimizer.step_split(0.01, t, p, &grads, s, &workers),
+            }
+            .unwrap();
+        }
+        assert_eq!(split_steps, steps);
+        assert!(bits(&split_params) == bits(&params), "{}: params differ", optimizer.name());
+        assert!(bits(&split_state) == bits(&state), "{}: state differs", optimizer.name());
+        assert!(counting.pieces.into_inner() >= 2, "{}: the update was not cut", optimizer.name());
+    }
+    // A short update is done whole, even by an executor that runs pieces at once.
+    let counting = Counting::default();
+    let short = 2 * 16 * 1024 - 1;
+    let mut params = start[..short].to_vec();
+    Sgd::new(0.1).step_split(0.1, &mut 0, &mut params, &grads[..short], &mut [], &counting).unwrap();
+    assert_eq!(counting.calls.into_inner(), 0, "an update shorter than two pieces was cut");
 }

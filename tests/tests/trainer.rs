@@ -135,3 +135,29 @@ fn early_stopping_keeps_the_best_params() {
             .loss;
     assert_eq!(loss, best, "the network does not hold the best epoch's params");
 }
+
+#[test]
+fn the_split_pass_gives_the_same_weights_on_one_two_and_eight_threads() {
+    // Wide enough at batch 64 for the first layer's products to be cut into pieces.
+    const WIDE: [LayerSpec; 2] =
+        [LayerSpec::new(64, 256, Activation::Relu), LayerSpec::new(256, 10, Activation::Identity)];
+    assert!(embergrad::Spec::new(&WIDE).split_pieces(64) > 1, "nothing would be split");
+    let data = repo_dataset("data/digits/digits_train.csv");
+    let train = |threads: usize| {
+        let mut net = Mlp::new(&WIDE, Init::Auto, &mut Rng::new(8)).unwrap();
+        let config = TrainerConfig {
+            epochs: 2,
+            batch_size: 64,
+            shards: 1,
+            threads,
+            progress: false,
+            ..TrainerConfig::default()
+        };
+        Trainer::new(config, net.params().len()).unwrap().fit(&mut net, &data, None, |_, _| {}).unwrap();
+        net.params().iter().map(|p| p.to_bits()).collect::<Vec<_>>()
+    };
+    let one = train(1);
+    assert_eq!(train(2), one, "2 threads");
+    assert_eq!(train(8), one, "8 threads");
+    assert_eq!(train(0), one, "the default thread count");
+}

@@ -93,6 +93,34 @@ impl Spec<'_> {
         Some(SplitScratch { transposed, zeros, piece, shared })
     }
 
+    /// The most pieces [`Spec::loss_and_gradients_split`] cuts any product of this network
+    /// into at `batch` samples: 1 when every product runs whole, so that more threads than
+    /// this have nothing to do.
+    ///
+    /// ```
+    /// use embergrad::{Activation, LayerSpec, Spec};
+    /// let mnist = [LayerSpec::new(784, 256, Activation::Relu), LayerSpec::new(256, 10, Activation::Identity)];
+    /// assert_eq!(Spec::new(&mnist).split_pieces(64), 4);
+    /// assert_eq!(Spec::new(&mnist).split_pieces(1), 1);
+    /// let linear = [LayerSpec::new(784, 10, Activation::Identity)];
+    /// assert_eq!(Spec::new(&linear).split_pieces(1024), 1);
+    /// ```
+    pub fn split_pieces(&self, batch: usize) -> usize {
+        let pieces =
+            |rows: usize, shape: Shape| split_rows(rows, shape).map_or(1, |per_piece| rows.div_ceil(per_piece));
+        // The first layer's input gradient is not computed.
+        self.layers()
+            .iter()
+            .enumerate()
+            .map(|(index, layer)| {
+                let shape = Shape { batch, inputs: layer.inputs, outputs: layer.outputs };
+                let input_gradient = if index > 0 { pieces(layer.inputs, shape) } else { 1 };
+                pieces(layer.outputs, shape).max(input_gradient)
+            })
+            .max()
+            .unwrap_or(1)
+    }
+
     /// Workspace length for [`Spec::loss_and_gradients_split`] over `batch` samples (more than
     /// [`Spec::workspace_len`]: room for a transposed product and each piece's packing);
     /// `usize::MAX` if it does not fit in a `usize`.
@@ -132,7 +160,7 @@ impl Spec<'_> {
         loss: Loss,
         grads: &mut [f32],
         workspace: &mut [f32],
-        executor: &(impl Executor + Sync + ?Sized),
+        executor: &(impl Executor + Sync),
     ) -> Result<f32> {
         self.check_samples(params.len(), batch.input.len(), batch.size)?;
         check_len("grads", self.param_len(), grads.len())?;
@@ -147,8 +175,31 @@ impl Spec<'_> {
     }
 }
 
+/// What a piece of a product computes: piece `i` into its part of the output, with its own
+/// scratch.
+type PieceTask<'t> = &'t (dyn Fn(usize, &mut [f32], &mut [f32]) + Sync);
+
+/// Runs `task(i, out_i, scratch_i)` through `executor` for the pieces of `out` (`piece_len`
+/// values each, the last perhaps fewer), each with `scratch_len` values of `scratch`.
+fn run_pieces(
+    executor: &(impl Executor + Sync),
+    out: &mut [f32],
+    piece_len: usize,
+    scratch: &mut [f32],
+    scratch_len: usize,
+    task: PieceTask<'_>,
+) {
+    let mut pieces: [(&mut [f32], &mut [f32]); MAX_PIECES] = Default::default();
+    let mut count = 0;
+    for (piece, chunks) in pieces.iter_mut().zip(out.chunks_mut(piece_len).zip(scratch.chunks_mut(scratch_len))) {
+        *piece = chunks;
+        count += 1;
+    }
+    executor.for_each(&mut pieces[..count], &|i, (out, scratch)| task(i, out, scratch));
+}
+
 /// The products cut into pieces for an executor, over the split pass's scratch.
-struct Split<'w, E: ?Sized> {
+struct Split<'w, E> {
     executor: &'w E,
     transposed: &'w mut [f32],
     zeros: &'w mut [f32],
@@ -157,13 +208,13 @@ struct Split<'w, E: ?Sized> {
     piece: usize,
 }
 
-impl<E: Executor + Sync + ?Sized> LayerProducts for Split<'_, E> {
+impl<E: Executor + Sync> LayerProducts for Split<'_, E> {
     fn forward(&mut self, x: &[f32], weights: &[f32], biases: &[f32], y: &mut [f32], s: Shape) {
         let Some(rows) = split_rows(s.outputs, s) else {
             return Packed(self.scratch).forward(x, weights, biases, y, s);
         };
         let y_t = &mut self.transposed[..s.outputs * s.batch];
-        self.executor.for_each_piece(y_t, rows * s.batch, self.scratch, self.piece, &|i, piece, scratch| {
+        run_pieces(self.executor, y_t, rows * s.batch, self.scratch, self.piece, &|i, piece, scratch| {
             let w_rows = MatRef::row_major(&weights[i * rows * s.inputs..], s.inputs);
             gemm(
                 piece.len() / s.batch,
@@ -184,7 +235,7 @@ impl<E: Executor + Sync + ?Sized> LayerProducts for Split<'_, E> {
             return Packed(self.scratch).weight_gradient(dz, x, grad_weights, s);
         };
         let grad_weights = &mut grad_weights[..s.outputs * s.inputs];
-        self.executor.for_each_piece(grad_weights, rows * s.inputs, self.scratch, self.piece, &|i, piece, scratch| {
+        run_pieces(self.executor, grad_weights, rows * s.inputs, self.scratch, self.piece, &|i, piece, scratch| {
             // Rows i·rows.. of dZᵀ: columns of dZ, read in place through the strides.
             let dz_t_rows = MatRef::transposed(&dz[i * rows..], s.outputs);
             gemm(
@@ -205,7 +256,7 @@ impl<E: Executor + Sync + ?Sized> LayerProducts for Split<'_, E> {
             return Packed(self.scratch).input_gradient(dz, weights, dx, s);
         };
         let dx_t = &mut self.transposed[..s.inputs * s.batch];
-        self.executor.for_each_piece(dx_t, rows * s.batch, self.scratch, self.piece, &|i, piece, scratch| {
+        run_pieces(self.executor, dx_t, rows * s.batch, self.scratch, self.piece, &|i, piece, scratch| {
             // Rows i·rows.. of Wᵀ: columns of W, read in place through the strides.
             let w_t_rows = MatRef::transposed(&weights[i * rows..], s.inputs);
             gemm(

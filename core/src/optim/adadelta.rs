@@ -1,6 +1,7 @@
 //! Adadelta (`torch.optim.Adadelta`).
 
 use crate::error::{check_hyper_parameter as check, non_negative, Result};
+use crate::executor::Executor;
 use crate::kernels::{ElementUpdate, Lanes};
 use crate::optim::{lr_and_buffers, run, Member};
 
@@ -74,7 +75,15 @@ impl Member for Adadelta {
     fn decode(_flags: u8, v: &[f32; 6]) -> Self {
         Adadelta { lr: v[0], rho: v[1], eps: v[2], weight_decay: v[3] }
     }
-    fn apply(&self, lr: f32, _t: u64, params: &mut [f32], grads: &[f32], state: &mut [f32]) {
-        run(&AdadeltaRule { config: *self, lr }, params, grads, state)
+    fn apply(
+        &self,
+        lr: f32,
+        _t: u64,
+        params: &mut [f32],
+        grads: &[f32],
+        state: &mut [f32],
+        pieces: &(impl Executor + Sync),
+    ) {
+        run(&AdadeltaRule { config: *self, lr }, params, grads, state, pieces)
     }
 }

@@ -1,6 +1,7 @@
 //! Adagrad (`torch.optim.Adagrad`).
 
 use crate::error::{check_hyper_parameter as check, non_negative, Result};
+use crate::executor::Executor;
 use crate::kernels::{ElementUpdate, Lanes};
 use crate::optim::{lr_and_buffers, run, Member};
 
@@ -78,8 +79,16 @@ impl Member for Adagrad {
     fn decode(_flags: u8, v: &[f32; 6]) -> Self {
         Adagrad { lr: v[0], lr_decay: v[1], weight_decay: v[2], initial_accumulator_value: v[3], eps: v[4] }
     }
-    fn apply(&self, lr: f32, t: u64, params: &mut [f32], grads: &[f32], state: &mut [f32]) {
+    fn apply(
+        &self,
+        lr: f32,
+        t: u64,
+        params: &mut [f32],
+        grads: &[f32],
+        state: &mut [f32],
+        pieces: &(impl Executor + Sync),
+    ) {
         let clr = (f64::from(lr) / (1.0 + (t - 1) as f64 * f64::from(self.lr_decay))) as f32;
-        run(&AdagradRule { clr, weight_decay: self.weight_decay, eps: self.eps }, params, grads, state)
+        run(&AdagradRule { clr, weight_decay: self.weight_decay, eps: self.eps }, params, grads, state, pieces)
     }
 }

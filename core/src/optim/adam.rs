@@ -1,6 +1,7 @@
 //! Adam, AdamW and AMSGrad (`torch.optim.Adam` / `torch.optim.AdamW`).
 
 use crate::error::Result;
+use crate::executor::Executor;
 use crate::kernels::{ElementUpdate, Lanes};
 use crate::optim::{bias_correction, check_adam_family, flag, lr_and_buffers, run, weight_decay_terms, Member};
 
@@ -155,7 +156,15 @@ impl Member for Adam {
             decoupled_weight_decay: flags & DECOUPLED != 0,
         }
     }
-    fn apply(&self, lr: f32, t: u64, params: &mut [f32], grads: &[f32], state: &mut [f32]) {
+    fn apply(
+        &self,
+        lr: f32,
+        t: u64,
+        params: &mut [f32],
+        grads: &[f32],
+        state: &mut [f32],
+        pieces: &(impl Executor + Sync),
+    ) {
         let bias1 = bias_correction(self.beta1, t);
         let bias2 = bias_correction(self.beta2, t);
         let (decay_factor, coupled_decay) = weight_decay_terms(lr, self.weight_decay, self.decoupled_weight_decay);
@@ -167,9 +176,9 @@ impl Member for Adam {
             inv_sqrt_bias2: 1.0 / libm::sqrtf(bias2),
         };
         if self.amsgrad {
-            run::<_, 3>(&rule, params, grads, state)
+            run::<_, 3>(&rule, params, grads, state, pieces)
         } else {
-            run::<_, 2>(&rule, params, grads, state)
+            run::<_, 2>(&rule, params, grads, state, pieces)
         }
     }
 }

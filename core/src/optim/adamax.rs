@@ -1,6 +1,7 @@
 //! Adamax (`torch.optim.Adamax`): Adam with the infinity norm in place of the second moment.
 
 use crate::error::Result;
+use crate::executor::Executor;
 use crate::kernels::{ElementUpdate, Lanes};
 use crate::optim::{bias_correction, check_adam_family, lr_and_buffers, run, Member};
 
@@ -73,8 +74,16 @@ impl Member for Adamax {
     fn decode(_flags: u8, v: &[f32; 6]) -> Self {
         Adamax { lr: v[0], beta1: v[1], beta2: v[2], eps: v[3], weight_decay: v[4] }
     }
-    fn apply(&self, lr: f32, t: u64, params: &mut [f32], grads: &[f32], state: &mut [f32]) {
+    fn apply(
+        &self,
+        lr: f32,
+        t: u64,
+        params: &mut [f32],
+        grads: &[f32],
+        state: &mut [f32],
+        pieces: &(impl Executor + Sync),
+    ) {
         let rule = AdamaxRule { config: *self, step_size: lr / bias_correction(self.beta1, t) };
-        run(&rule, params, grads, state)
+        run(&rule, params, grads, state, pieces)
     }
 }

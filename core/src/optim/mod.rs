@@ -51,6 +51,7 @@ pub use schedule::{Anneal, PlateauMode, ReduceOnPlateau, Schedule};
 pub use sgd::Sgd;
 
 use crate::error::{check_len, Error, Result};
+use crate::executor::{Executor, InOrder};
 use crate::kernels::{run_update, ElementUpdate};
 
 /// One optimizer: everything about it, in its own file.
@@ -86,7 +87,15 @@ pub(crate) trait Member: Copy + Default {
     fn decode(flags: u8, values: &[f32; 6]) -> Self;
     /// The update at learning rate `lr` and 1-based step `t`; lengths and hyper-parameters
     /// are checked.
-    fn apply(&self, lr: f32, t: u64, params: &mut [f32], grads: &[f32], state: &mut [f32]);
+    fn apply(
+        &self,
+        lr: f32,
+        t: u64,
+        params: &mut [f32],
+        grads: &[f32],
+        state: &mut [f32],
+        pieces: &(impl Executor + Sync),
+    );
 }
 
 /// The [`Member`] items every config writes alike: the learning rate (its `lr` field) and
@@ -133,9 +142,18 @@ pub trait Step {
     /// optimizer's buffer count.
     fn init_state(&self, state: &mut [f32]) -> Result<()>;
 
-    /// The update itself; lengths and hyper-parameters are checked, `t` is the 1-based step.
+    /// The update itself, in pieces run by `pieces` where it runs them in parallel; lengths
+    /// and hyper-parameters are checked, `t` is the 1-based step.
     #[doc(hidden)]
-    fn apply(&self, lr: f32, t: u64, params: &mut [f32], grads: &[f32], state: &mut [f32]);
+    fn apply(
+        &self,
+        lr: f32,
+        t: u64,
+        params: &mut [f32],
+        grads: &[f32],
+        state: &mut [f32],
+        pieces: &(impl Executor + Sync),
+    );
 
     /// One step with the configured learning rate; see [`Step::step_with_lr`].
     fn step(&self, steps: &mut u64, params: &mut [f32], grads: &[f32], state: &mut [f32]) -> Result<()> {
@@ -153,13 +171,28 @@ pub trait Step {
         grads: &[f32],
         state: &mut [f32],
     ) -> Result<()> {
+        self.step_split(lr, steps, params, grads, state, &InOrder)
+    }
+
+    /// [`Step::step_with_lr`] with the update cut into pieces of parameters that `executor`
+    /// runs at once (with [`InOrder`], in one piece). The update is element-wise and the
+    /// pieces keep every value on the same vector lane, so the result is the same, bitwise.
+    fn step_split(
+        &self,
+        lr: f32,
+        steps: &mut u64,
+        params: &mut [f32],
+        grads: &[f32],
+        state: &mut [f32],
+        executor: &(impl Executor + Sync),
+    ) -> Result<()> {
         let n = params.len();
         check_len("grads", n, grads.len())?;
         check_len("optimizer state", self.state_len(n), state.len())?;
         self.validate_with_lr(lr)?;
         *steps = steps.saturating_add(1);
         if n > 0 {
-            self.apply(lr, *steps, params, grads, state);
+            self.apply(lr, *steps, params, grads, state, executor);
         }
         Ok(())
     }
@@ -194,8 +227,16 @@ impl<M: Member> Step for M {
         Ok(())
     }
 
-    fn apply(&self, lr: f32, t: u64, params: &mut [f32], grads: &[f32], state: &mut [f32]) {
-        Member::apply(self, lr, t, params, grads, state)
+    fn apply(
+        &self,
+        lr: f32,
+        t: u64,
+        params: &mut [f32],
+        grads: &[f32],
+        state: &mut [f32],
+        pieces: &(impl Executor + Sync),
+    ) {
+        Member::apply(self, lr, t, params, grads, state, pieces)
     }
 }
 
@@ -317,9 +358,9 @@ macro_rules! optimizers {
                 }
             }
 
-            fn apply(&self, lr: f32, t: u64, params: &mut [f32], grads: &[f32], state: &mut [f32]) {
+            fn apply(&self, lr: f32, t: u64, params: &mut [f32], grads: &[f32], state: &mut [f32], pieces: &(impl Executor + Sync)) {
                 match self {
-                    $(Optimizer::$variant(c) => Member::apply(c, lr, t, params, grads, state),)*
+                    $(Optimizer::$variant(c) => Member::apply(c, lr, t, params, grads, state, pieces),)*
                 }
             }
         }
@@ -362,12 +403,75 @@ pub(crate) fn bias_correction(beta: f32, t: u64) -> f32 {
 }
 
 /// Splits the (checked) state into `S` buffers of `params.len()` and runs the rule on the
-/// SIMD level in use.
-pub(crate) fn run<U: ElementUpdate<S>, const S: usize>(rule: &U, params: &mut [f32], grads: &[f32], state: &mut [f32]) {
+/// SIMD level in use, in pieces through `pieces` (see [`in_pieces`]).
+pub(crate) fn run<U: ElementUpdate<S> + Sync, const S: usize>(
+    rule: &U,
+    params: &mut [f32],
+    grads: &[f32],
+    state: &mut [f32],
+    pieces: &(impl Executor + Sync),
+) {
     let n = params.len();
     let mut buffers = state.chunks_exact_mut(n);
     let states: [&mut [f32]; S] = core::array::from_fn(|_| buffers.next().unwrap_or_default());
-    run_update(rule, params, grads, states);
+    in_pieces(pieces, params, grads, states, &|params, grads, states| run_update(rule, params, grads, states));
+}
+
+/// An update is cut into pieces of at least this many parameters (a piece's share of the
+/// work must outweigh handing it to another thread), a multiple of every level's vector
+/// width (so each value stays on the lane it has in the whole, and the scalar tail is the
+/// whole's tail: the same result, bitwise).
+const UPDATE_PIECE: usize = 16 * 1024;
+
+/// At most this many pieces per update: enough for a slow core to hand pieces to a fast one.
+const MAX_UPDATE_PIECES: usize = 16;
+
+/// An update over some parameters, their gradients and their `S` state buffers.
+type Update<'u, const S: usize> = &'u (dyn Fn(&mut [f32], &[f32], [&mut [f32]; S]) + Sync);
+
+/// The pieces of an update: parameters, their gradients and their `S` state buffers.
+type UpdatePiece<'a, const S: usize> = (&'a mut [f32], &'a [f32], [&'a mut [f32]; S]);
+
+/// Runs `update` over pieces of the parameters (with the matching pieces of `grads` and of
+/// each state buffer) through `executor`, or once over everything when the executor runs
+/// pieces in turn or the update is too small to share.
+pub(crate) fn in_pieces<const S: usize>(
+    executor: &(impl Executor + Sync),
+    params: &mut [f32],
+    grads: &[f32],
+    states: [&mut [f32]; S],
+    update: Update<'_, S>,
+) {
+    fn parallel<E: Executor>(_: &E) -> bool {
+        E::PARALLEL
+    }
+    let n = params.len();
+    if !parallel(executor) || n < 2 * UPDATE_PIECE {
+        return update(params, grads, states);
+    }
+    let piece_len = n.div_ceil(MAX_UPDATE_PIECES).next_multiple_of(UPDATE_PIECE);
+    let mut pieces: [Option<UpdatePiece<'_, S>>; MAX_UPDATE_PIECES] = Default::default();
+    let (mut params, mut grads, mut states) = (params, grads, states);
+    for piece in pieces.iter_mut() {
+        let len = piece_len.min(params.len());
+        if len == 0 {
+            break;
+        }
+        let (p, p_rest) = core::mem::take(&mut params).split_at_mut(len);
+        let (g, g_rest) = grads.split_at(len);
+        let s: [&mut [f32]; S] = core::array::from_fn(|k| {
+            let (head, tail) = core::mem::take(&mut states[k]).split_at_mut(len);
+            states[k] = tail;
+            head
+        });
+        *piece = Some((p, g, s));
+        (params, grads) = (p_rest, g_rest);
+    }
+    executor.for_each(&mut pieces, &|_, piece| {
+        if let Some((params, grads, states)) = piece {
+            update(params, grads, core::array::from_fn(|k| core::mem::take(&mut states[k])));
+        }
+    });
 }
 
 /// Checks the hyper-parameters shared by the Adam family: betas in `[0, 1)`, `eps` and

@@ -1,6 +1,7 @@
 //! NAdam (`torch.optim.NAdam`): Adam with Nesterov momentum and a momentum schedule.
 
 use crate::error::{check_hyper_parameter as check, non_negative, Result};
+use crate::executor::Executor;
 use crate::kernels::{ElementUpdate, Lanes};
 use crate::optim::{bias_correction, check_adam_family, flag, lr_and_buffers, run, weight_decay_terms, Member};
 
@@ -133,7 +134,15 @@ impl Member for NAdam {
             decoupled_weight_decay: flags & DECOUPLED != 0,
         }
     }
-    fn apply(&self, lr: f32, t: u64, params: &mut [f32], grads: &[f32], state: &mut [f32]) {
+    fn apply(
+        &self,
+        lr: f32,
+        t: u64,
+        params: &mut [f32],
+        grads: &[f32],
+        state: &mut [f32],
+        pieces: &(impl Executor + Sync),
+    ) {
         let (mu, mu_next) = (self.mu(t), self.mu(t + 1));
         let product = self.mu_product(t);
         let (decay_factor, coupled_decay) = weight_decay_terms(lr, self.weight_decay, self.decoupled_weight_decay);
@@ -145,6 +154,6 @@ impl Member for NAdam {
             momentum_step: lr * mu_next / (1.0 - product * mu_next),
             inv_sqrt_bias2: 1.0 / libm::sqrtf(bias_correction(self.beta2, t)),
         };
-        run(&rule, params, grads, state)
+        run(&rule, params, grads, state, pieces)
     }
 }

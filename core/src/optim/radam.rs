@@ -1,6 +1,7 @@
 //! RAdam (`torch.optim.RAdam`): Adam with the variance of its adaptive rate rectified.
 
 use crate::error::Result;
+use crate::executor::Executor;
 use crate::kernels::{ElementUpdate, Lanes};
 use crate::optim::{bias_correction, check_adam_family, flag, lr_and_buffers, run, weight_decay_terms, Member};
 
@@ -102,7 +103,15 @@ impl Member for RAdam {
             decoupled_weight_decay: flags & DECOUPLED != 0,
         }
     }
-    fn apply(&self, lr: f32, t: u64, params: &mut [f32], grads: &[f32], state: &mut [f32]) {
+    fn apply(
+        &self,
+        lr: f32,
+        t: u64,
+        params: &mut [f32],
+        grads: &[f32],
+        state: &mut [f32],
+        pieces: &(impl Executor + Sync),
+    ) {
         let bias1 = bias_correction(self.beta1, t);
         let bias2 = bias_correction(self.beta2, t);
         let bias2_f64 = f64::from(bias2);
@@ -117,6 +126,6 @@ impl Member for RAdam {
         };
         let (decay_factor, coupled_decay) = weight_decay_terms(lr, self.weight_decay, self.decoupled_weight_decay);
         let rule = RAdamRule { config: *self, decay_factor, coupled_decay, step_size, sqrt_bias2 };
-        run(&rule, params, grads, state)
+        run(&rule, params, grads, state, pieces)
     }
 }

@@ -1,6 +1,7 @@
 //! RMSprop (`torch.optim.RMSprop`), plain, with momentum, centered, or both.
 
 use crate::error::{check_hyper_parameter as check, non_negative, Result};
+use crate::executor::Executor;
 use crate::kernels::{ElementUpdate, Lanes};
 use crate::optim::{flag, lr_and_buffers, run, Member};
 
@@ -128,12 +129,20 @@ impl Member for RmsProp {
             centered: flags & CENTERED != 0,
         }
     }
-    fn apply(&self, lr: f32, _t: u64, params: &mut [f32], grads: &[f32], state: &mut [f32]) {
+    fn apply(
+        &self,
+        lr: f32,
+        _t: u64,
+        params: &mut [f32],
+        grads: &[f32],
+        state: &mut [f32],
+        pieces: &(impl Executor + Sync),
+    ) {
         let rule = RmsRule { config: *self, lr };
         match self.buffer_count() {
-            1 => run::<_, 1>(&rule, params, grads, state),
-            2 => run::<_, 2>(&rule, params, grads, state),
-            _ => run::<_, 3>(&rule, params, grads, state),
+            1 => run::<_, 1>(&rule, params, grads, state, pieces),
+            2 => run::<_, 2>(&rule, params, grads, state, pieces),
+            _ => run::<_, 3>(&rule, params, grads, state, pieces),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Rprop (`torch.optim.Rprop`): resilient backpropagation, FANN's default trainer.
 
 use crate::error::{check_hyper_parameter as check, non_negative, Result};
+use crate::executor::Executor;
 use crate::kernels::{ElementUpdate, Lanes};
 use crate::optim::{lr_and_buffers, run, Member};
 
@@ -96,7 +97,15 @@ impl Member for Rprop {
     fn decode(_flags: u8, v: &[f32; 6]) -> Self {
         Rprop { lr: v[0], eta_minus: v[1], eta_plus: v[2], step_min: v[3], step_max: v[4] }
     }
-    fn apply(&self, _lr: f32, _t: u64, params: &mut [f32], grads: &[f32], state: &mut [f32]) {
-        run(&RpropRule { config: *self }, params, grads, state)
+    fn apply(
+        &self,
+        _lr: f32,
+        _t: u64,
+        params: &mut [f32],
+        grads: &[f32],
+        state: &mut [f32],
+        pieces: &(impl Executor + Sync),
+    ) {
+        run(&RpropRule { config: *self }, params, grads, state, pieces)
     }
 }

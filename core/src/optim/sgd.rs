@@ -1,8 +1,9 @@
 //! Stochastic gradient descent, with PyTorch's momentum, dampening, Nesterov and weight decay.
 
 use crate::error::{check_hyper_parameter as check, non_negative, Result};
+use crate::executor::Executor;
 use crate::kernels::{axpy, ElementUpdate, Lanes};
-use crate::optim::{flag, lr_and_buffers, run, Member};
+use crate::optim::{flag, in_pieces, lr_and_buffers, run, Member};
 
 /// Model-file flag: Nesterov momentum.
 const NESTEROV: u8 = 1;
@@ -111,13 +112,21 @@ impl Member for Sgd {
     fn decode(flags: u8, v: &[f32; 6]) -> Self {
         Sgd { lr: v[0], momentum: v[1], dampening: v[2], weight_decay: v[3], nesterov: flags & NESTEROV != 0 }
     }
-    fn apply(&self, lr: f32, t: u64, params: &mut [f32], grads: &[f32], state: &mut [f32]) {
+    fn apply(
+        &self,
+        lr: f32,
+        t: u64,
+        params: &mut [f32],
+        grads: &[f32],
+        state: &mut [f32],
+        pieces: &(impl Executor + Sync),
+    ) {
         if self.momentum != 0.0 {
-            run(&MomentumRule { config: *self, lr, first_step: t == 1 }, params, grads, state);
+            run(&MomentumRule { config: *self, lr, first_step: t == 1 }, params, grads, state, pieces);
         } else if self.weight_decay != 0.0 {
-            run(&PlainRule { lr, weight_decay: self.weight_decay }, params, grads, state);
+            run(&PlainRule { lr, weight_decay: self.weight_decay }, params, grads, state, pieces);
         } else {
-            axpy(params, -lr, grads);
+            in_pieces(pieces, params, grads, [], &|params, grads, []| axpy(params, -lr, grads));
         }
     }
 }

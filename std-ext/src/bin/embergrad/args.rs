@@ -203,11 +203,14 @@ pub struct TrainArgs {
     /// Seed of the initialisation and the shuffling.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Threads for data parallelism (default: all cores). Results do not depend on it.
+    /// Threads (default: the cores, but only as many as the network's largest products can
+    /// use at this batch size, 1 for a small network). Results do not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Shards per minibatch, at least 1 (results depend on this, not on --threads).
-    #[arg(long, default_value_t = 2)]
+    /// 1: each step is one pass whose large products are shared out between the threads;
+    /// more: the batch is cut into this many shards, one pass each (data parallelism).
+    /// Results depend on this, not on --threads.
+    #[arg(long, default_value_t = 1)]
     pub shards: usize,
     /// Stop when the validation loss has not improved for this many epochs (needs --validation).
     #[arg(long)]

@@ -103,6 +103,7 @@ pub fn train(args: TrainArgs) -> Result<(), Failure> {
         preprocess: Some(preprocess.clone()),
         seed: args.seed,
         shards: args.shards,
+        threads: args.threads.unwrap_or(0),
         patience: args.patience,
         checkpoint: args.checkpoint.clone(),
         progress: true,
