@@ -254,9 +254,10 @@ impl Trainer {
         let mut best: Option<(f32, Vec<f32>, usize)> = None;
         let mut gathered = Gathered::default();
         let steps_per_epoch = train.len().div_ceil(self.config.batch_size);
-        let threads = match self.config.threads {
-            0 => default_threads(&spec, self.config.batch_size),
-            threads => threads,
+        let threads = match (self.config.shards, self.config.threads) {
+            (2.., _) => 1, // the shards run on the rayon pool; the update on this thread
+            (_, 0) => default_threads(&spec, self.config.batch_size),
+            (_, threads) => threads,
         };
         // Without threads of its own (a system that refuses them), the pass runs its pieces
         // on this thread: the same results, only slower.
