@@ -2,6 +2,7 @@
  * sizes and unknown codes: each must return an error status (never crash, never write past
  * a buffer: run under AddressSanitizer and UBSan), and a failed call must leave its outputs
  * as they were. Exits 0 only if every call behaved. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -66,6 +67,37 @@ int main(void) {
                  "loss with short grads");
     expect_error(eg_loss_and_gradients(layers, 2, params, 13, input, 8, 4, 0, 0.0f, target, 4, NULL, 0, grads, 13, workspace, 256, NULL),
                  "loss with a null output");
+    /* The one-loss functions: the same refusals. */
+    expect_error(eg_mse_loss_and_gradients(layers, 2, params, 13, input, 8, 4, NULL, 4, grads, 13, workspace, 256, &loss),
+                 "mse with null targets");
+    expect_error(eg_mse_loss_and_gradients(layers, 2, params, 13, input, 8, 4, target, 3, grads, 13, workspace, 256, &loss),
+                 "mse with short targets");
+    expect_error(eg_mse_loss_and_gradients(layers, 2, params, 13, input, 8, 4, target, 4, grads, 13, workspace, 256, NULL),
+                 "mse with a null output");
+    expect_error(eg_mse_loss_and_gradients(NULL, 2, params, 13, input, 8, 4, target, 4, grads, 13, workspace, 256, &loss),
+                 "mse with null layers");
+    expect_error(eg_l1_loss_and_gradients(layers, 2, params, 13, input, 8, 4, target, 4, grads, 12, workspace, 256, &loss),
+                 "l1 with short grads");
+    expect_error(eg_l1_loss_and_gradients(layers, 2, params, 13, input, 8, 4, target, 4, grads, 13, workspace, 3, &loss),
+                 "l1 with a small workspace");
+    expect_error(eg_huber_loss_and_gradients(layers, 2, params, 13, input, 8, 4, -1.0f, target, 4, grads, 13, workspace, 256, &loss),
+                 "huber with a negative delta");
+    expect_error(eg_huber_loss_and_gradients(layers, 2, NULL, 13, input, 8, 4, 1.0f, target, 4, grads, 13, workspace, 256, &loss),
+                 "huber with null params");
+    expect_error(eg_bce_logits_loss_and_gradients(layers, 2, params, 13, input, 7, 4, target, 4, grads, 13, workspace, 256, &loss),
+                 "bce with a short input");
+    expect_error(eg_bce_logits_loss_and_gradients(layers, 2, params, 13, input, 0, 0, target, 0, grads, 13, workspace, 256, &loss),
+                 "bce on zero samples");
+    expect_error(eg_softmax_ce_loss_and_gradients(layers, 2, params, 13, input, 8, 4, classes, 4, grads, 13, workspace, 256, &loss),
+                 "softmax_ce on one output with labels 1");
+    expect_error(eg_softmax_ce_loss_and_gradients(layers, 2, params, 13, input, 8, 4, NULL, 4, grads, 13, workspace, 256, &loss),
+                 "softmax_ce with null labels");
+    expect_error(eg_softmax_ce_smoothing_loss_and_gradients(layers, 2, params, 13, input, 8, 4, 2.0f, classes, 4, grads, 13,
+                                                            workspace, 256, &loss),
+                 "label smoothing of 2");
+    expect_error(eg_softmax_ce_smoothing_loss_and_gradients(layers, 2, params, 13, input, 8, 4, 0.1f, classes, 3, grads, 13,
+                                                            workspace, 256, &loss),
+                 "label smoothing with short labels");
     if (loss != -1.0f) {
         fprintf(stderr, "FAIL: a failed call wrote the loss\n");
         failures++;
@@ -94,7 +126,32 @@ int main(void) {
         const eg_optimizer other = {(uint8_t)((k + 1) % 9), 0, {0.01f, 0.9f, 0.999f, 1e-8f, 0, 0}};
         expect_error(own[k](&other, -1.0f, &steps, params, grads, 13, state, 26), "an optimizer's own step given another");
     }
-        if (memcmp(before, params, sizeof params) != 0 || steps != 0) {
+    /* Each optimizer's own init refuses every other optimizer's encoding and a null step
+     * count, and leaves the state as it was. */
+    typedef eg_status (*init_fn)(const eg_optimizer *, float *, size_t, uint64_t *);
+    const init_fn own_init[9] = {eg_sgd_init,   eg_adagrad_init, eg_rmsprop_init,  eg_adam_init, eg_nadam_init,
+                                 eg_radam_init, eg_adamax_init,  eg_adadelta_init, eg_rprop_init};
+    for (int i = 0; i < 26; i++) {
+        state[i] = 7.0f;
+    }
+    for (int k = 0; k < 9; k++) {
+        const eg_optimizer other = {(uint8_t)((k + 1) % 9), 0, {0.01f, 0.9f, 0.999f, 1e-8f, 0, 0}};
+        const eg_optimizer own = {(uint8_t)k, 0, {0.01f, 0.9f, 0.999f, 1e-8f, 0, 0}};
+        expect_error(own_init[k](&other, state, 26, &steps), "an optimizer's own init given another");
+        expect_error(own_init[k](&own, state, 26, NULL), "an optimizer's own init with null steps");
+        expect_error(own_init[k](NULL, state, 26, &steps), "an optimizer's own init of a null optimizer");
+    }
+    expect_error(eg_adam_init(&adam, state, 25, &steps), "adam's init of a state that is not two buffers");
+    const eg_optimizer adam_negative_lr = {3, 0, {-0.01f, 0.9f, 0.999f, 1e-8f, 0, 0}};
+    expect_error(eg_adam_init(&adam_negative_lr, state, 26, &steps), "adam's init with a negative lr");
+    for (int i = 0; i < 26; i++) {
+        if (state[i] != 7.0f) {
+            fprintf(stderr, "FAIL: a failed init wrote the state\n");
+            failures++;
+            break;
+        }
+    }
+    if (memcmp(before, params, sizeof params) != 0 || steps != 0) {
         fprintf(stderr, "FAIL: a failed call changed the params or the step count\n");
         failures++;
     }
@@ -109,6 +166,15 @@ int main(void) {
     expect_error(eg_clip_grad_value(grads, 13, 0.0f / 0.0f), "clipping to NaN");
     expect_error(eg_loss_and_gradients(layers, 2, params, 13, input, 8, 4, 2, -1.0f, target, 4, NULL, 0, grads, 13, workspace, 256, &loss),
                  "huber with a negative delta");
+    const uint64_t milestones[3] = {2, 4, 4};
+    expect_error(eg_multistep_lr(NULL, 3, 0.5f, 0.1f, 0, &lr), "multistep with null milestones");
+    expect_error(eg_multistep_lr(milestones, 3, 0.5f, 0.1f, 0, NULL), "multistep with a null output");
+    const float warmup[6] = {0.1f, 1.0f, 5, 0, 0, 0};
+    const float cosine[6] = {20, 0, 0, 0, 0, 0};
+    expect_error(eg_sequential_lr(99, warmup, 5, 3, cosine, 0.1f, 0, &lr), "sequential with an unknown first kind");
+    expect_error(eg_sequential_lr(5, warmup, 5, 99, cosine, 0.1f, 9, &lr), "sequential with an unknown second kind");
+    expect_error(eg_sequential_lr(5, NULL, 5, 3, cosine, 0.1f, 0, &lr), "sequential with null parameters");
+    expect_error(eg_sequential_lr(5, warmup, 5, 3, cosine, 0.1f, 0, NULL), "sequential with a null output");
     if (lr != -1.0f) {
         fprintf(stderr, "FAIL: a failed schedule call wrote the rate\n");
         failures++;
@@ -139,6 +205,33 @@ int main(void) {
             break;
         }
     }
+    /* The schedules that take arrays, against rates worked out by hand: 0.1 halved at steps
+     * 2, 4 and 4; a linear warm-up from 0.01 to 0.1 over 5 steps, then a cosine over 20. */
+    const struct {
+        uint64_t t;
+        float expected;
+    } multistep[4] = {{1, 0.1f}, {2, 0.05f}, {3, 0.05f}, {4, 0.0125f}};
+    for (int i = 0; i < 4; i++) {
+        float rate = -1.0f;
+        if (eg_multistep_lr(milestones, 3, 0.5f, 0.1f, multistep[i].t, &rate) != EG_OK ||
+            fabsf(rate - multistep[i].expected) > 1e-7f * multistep[i].expected) {
+            fprintf(stderr, "FAIL: multistep at step %d: %g, not %g\n", (int)multistep[i].t, rate, multistep[i].expected);
+            failures++;
+        }
+    }
+    const struct {
+        uint64_t t;
+        float expected;
+    } sequential[3] = {{0, 0.01f}, {5, 0.1f}, {25, 0.0f}};
+    for (int i = 0; i < 3; i++) {
+        float rate = -1.0f;
+        if (eg_sequential_lr(5, warmup, 5, 3, cosine, 0.1f, sequential[i].t, &rate) != EG_OK ||
+            fabsf(rate - sequential[i].expected) > 1e-7f) {
+            fprintf(stderr, "FAIL: sequential at step %d: %g, not %g\n", (int)sequential[i].t, rate, sequential[i].expected);
+            failures++;
+        }
+    }
+
     if (strcmp((const char *)eg_error_message(12345), "unknown status") != 0) {
         fprintf(stderr, "FAIL: message of an unknown status\n");
         failures++;

@@ -21,14 +21,15 @@ static const float INPUT[8] = {0, 0, 0, 1, 1, 0, 1, 1};
 static const float TARGET[4] = {0, 1, 1, 0};
 static float params[17], grads[17], workspace[64], state[2 * 17];
 
-/* One optimizer's own step function (eg_sgd_step, eg_adam_step, ...): each links only its
- * optimizer, where eg_optimizer_step links all of them. */
+/* One optimizer's own init and step functions (eg_sgd_init, eg_adam_step, ...): each links
+ * only its optimizer, where eg_optimizer_init and eg_optimizer_step link all of them. */
+typedef eg_status (*init_fn)(const eg_optimizer *, float *, size_t, uint64_t *);
 typedef eg_status (*step_fn)(const eg_optimizer *, float, uint64_t *, float *, const float *, size_t, float *, size_t);
 
 /* XOR trained for `steps` full-batch steps with `optimizer`, whose state is `state_len`
  * floats (eg_optimizer_state_len tells; fixed here, as a firmware sizes its buffers at
  * build time); the last loss. */
-static float train(const eg_optimizer *optimizer, step_fn step, size_t state_len, int steps) {
+static float train(const eg_optimizer *optimizer, init_fn init, step_fn step, size_t state_len, int steps) {
     eg_sizes_t sizes;
     if (eg_sizes(XOR, 2, 4, &sizes) != EG_OK || sizes.params != 17 || sizes.workspace > 64) {
         semihosting_write("xor: unexpected sizes\n");
@@ -37,12 +38,12 @@ static float train(const eg_optimizer *optimizer, step_fn step, size_t state_len
     uint64_t counter;
     eg_status status = eg_init_uniform(XOR, 2, params, 17, 42);
     if (status == EG_OK) {
-        status = eg_optimizer_init(optimizer, state, state_len, &counter);
+        status = init(optimizer, state, state_len, &counter);
     }
     float loss = 1.0f;
     for (int i = 0; i < steps && status == EG_OK; i++) {
-        status = eg_loss_and_gradients(XOR, 2, params, 17, INPUT, 8, 4, 0 /* mse */, 0.0f, TARGET, 4, NULL, 0, grads, 17,
-                                       workspace, 64, &loss);
+        /* The MSE function links only MSE, where eg_loss_and_gradients links every loss. */
+        status = eg_mse_loss_and_gradients(XOR, 2, params, 17, INPUT, 8, 4, TARGET, 4, grads, 17, workspace, 64, &loss);
         if (status == EG_OK) {
             status = step(optimizer, -1.0f, &counter, params, grads, 17, state, state_len);
         }
@@ -78,9 +79,9 @@ static int desktop_model(void) {
 int main(void) {
     const eg_optimizer sgd = {0, 0, {2.0f, 0, 0, 0, 0, 0}};
     const eg_optimizer adam = {3, 0, {0.05f, 0.9f, 0.999f, 1e-8f, 0, 0}};
-    float sgd_loss = train(&sgd, eg_sgd_step, 0, 4000);
+    float sgd_loss = train(&sgd, eg_sgd_init, eg_sgd_step, 0, 4000);
     semihosting_print_number("xor (sgd): mse ", sgd_loss);
-    float adam_loss = train(&adam, eg_adam_step, 2 * 17 /* m and v */, 2000);
+    float adam_loss = train(&adam, eg_adam_init, eg_adam_step, 2 * 17 /* m and v */, 2000);
     semihosting_print_number("xor (adam): mse ", adam_loss);
     int desktop = desktop_model();
     return sgd_loss < 0.01f && adam_loss < 0.01f && desktop ? 0 : 1;

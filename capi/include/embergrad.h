@@ -155,7 +155,7 @@ eg_status eg_forward(const struct eg_layer *layer_array,
  * 0 mse, 1 l1, 2 huber (delta `parameter`), 3 bce_logits, 4 softmax_ce, 5 softmax_ce with
  * label smoothing `parameter`. Targets are `values` (`batch × outputs`) for the first four
  * and `classes` (`batch`, at most 1024) for the others; the other array may be null with
- * length 0.
+ * length 0. This links every loss; `eg_mse_loss_and_gradients` and its siblings link one.
  */
 eg_status eg_loss_and_gradients(const struct eg_layer *layer_array,
                                 size_t count,
@@ -175,6 +175,122 @@ eg_status eg_loss_and_gradients(const struct eg_layer *layer_array,
                                 float *workspace,
                                 size_t workspace_len,
                                 float *loss);
+
+/**
+ * [`eg_loss_and_gradients`] under MSE, `targets` holding `batch × outputs` values; links
+ * only this loss.
+ */
+eg_status eg_mse_loss_and_gradients(const struct eg_layer *layer_array,
+                                    size_t count,
+                                    const float *params,
+                                    size_t params_len,
+                                    const float *input,
+                                    size_t input_len,
+                                    size_t batch,
+                                    const float *targets,
+                                    size_t targets_len,
+                                    float *grads,
+                                    size_t grads_len,
+                                    float *workspace,
+                                    size_t workspace_len,
+                                    float *loss);
+
+/**
+ * [`eg_loss_and_gradients`] under L1, `targets` holding `batch × outputs` values; links
+ * only this loss.
+ */
+eg_status eg_l1_loss_and_gradients(const struct eg_layer *layer_array,
+                                   size_t count,
+                                   const float *params,
+                                   size_t params_len,
+                                   const float *input,
+                                   size_t input_len,
+                                   size_t batch,
+                                   const float *targets,
+                                   size_t targets_len,
+                                   float *grads,
+                                   size_t grads_len,
+                                   float *workspace,
+                                   size_t workspace_len,
+                                   float *loss);
+
+/**
+ * [`eg_loss_and_gradients`] under the Huber loss with `delta`, `targets` holding
+ * `batch × outputs` values; links only this loss.
+ */
+eg_status eg_huber_loss_and_gradients(const struct eg_layer *layer_array,
+                                      size_t count,
+                                      const float *params,
+                                      size_t params_len,
+                                      const float *input,
+                                      size_t input_len,
+                                      size_t batch,
+                                      float delta,
+                                      const float *targets,
+                                      size_t targets_len,
+                                      float *grads,
+                                      size_t grads_len,
+                                      float *workspace,
+                                      size_t workspace_len,
+                                      float *loss);
+
+/**
+ * [`eg_loss_and_gradients`] under sigmoid plus binary cross-entropy on logits, `targets`
+ * holding `batch × outputs` values in [0, 1]; links only this loss.
+ */
+eg_status eg_bce_logits_loss_and_gradients(const struct eg_layer *layer_array,
+                                           size_t count,
+                                           const float *params,
+                                           size_t params_len,
+                                           const float *input,
+                                           size_t input_len,
+                                           size_t batch,
+                                           const float *targets,
+                                           size_t targets_len,
+                                           float *grads,
+                                           size_t grads_len,
+                                           float *workspace,
+                                           size_t workspace_len,
+                                           float *loss);
+
+/**
+ * [`eg_loss_and_gradients`] under softmax cross-entropy, `classes` holding `batch` labels
+ * (at most 1024); links only this loss.
+ */
+eg_status eg_softmax_ce_loss_and_gradients(const struct eg_layer *layer_array,
+                                           size_t count,
+                                           const float *params,
+                                           size_t params_len,
+                                           const float *input,
+                                           size_t input_len,
+                                           size_t batch,
+                                           const uint32_t *classes,
+                                           size_t classes_len,
+                                           float *grads,
+                                           size_t grads_len,
+                                           float *workspace,
+                                           size_t workspace_len,
+                                           float *loss);
+
+/**
+ * [`eg_loss_and_gradients`] under softmax cross-entropy with label smoothing `smoothing`,
+ * `classes` holding `batch` labels (at most 1024); links only this loss.
+ */
+eg_status eg_softmax_ce_smoothing_loss_and_gradients(const struct eg_layer *layer_array,
+                                                     size_t count,
+                                                     const float *params,
+                                                     size_t params_len,
+                                                     const float *input,
+                                                     size_t input_len,
+                                                     size_t batch,
+                                                     float smoothing,
+                                                     const uint32_t *classes,
+                                                     size_t classes_len,
+                                                     float *grads,
+                                                     size_t grads_len,
+                                                     float *workspace,
+                                                     size_t workspace_len,
+                                                     float *loss);
 
 /**
  * The length of the optimizer's state buffer for `param_len` parameters.
@@ -320,6 +436,87 @@ eg_status eg_rprop_step(const struct eg_optimizer *opt,
                         size_t state_len);
 
 /**
+ * [`eg_optimizer_init`] for SGD only (`EG_UNKNOWN_CODE` for another optimizer), linking
+ * only SGD's code.
+ */
+eg_status eg_sgd_init(const struct eg_optimizer *opt,
+                      float *state,
+                      size_t state_len,
+                      uint64_t *steps);
+
+/**
+ * [`eg_optimizer_init`] for Adam only (`EG_UNKNOWN_CODE` for another optimizer), linking
+ * only Adam's code.
+ */
+eg_status eg_adam_init(const struct eg_optimizer *opt,
+                       float *state,
+                       size_t state_len,
+                       uint64_t *steps);
+
+/**
+ * [`eg_optimizer_init`] for Adagrad only (`EG_UNKNOWN_CODE` for another optimizer), linking
+ * only Adagrad's code.
+ */
+eg_status eg_adagrad_init(const struct eg_optimizer *opt,
+                          float *state,
+                          size_t state_len,
+                          uint64_t *steps);
+
+/**
+ * [`eg_optimizer_init`] for RMSprop only (`EG_UNKNOWN_CODE` for another optimizer), linking
+ * only RMSprop's code.
+ */
+eg_status eg_rmsprop_init(const struct eg_optimizer *opt,
+                          float *state,
+                          size_t state_len,
+                          uint64_t *steps);
+
+/**
+ * [`eg_optimizer_init`] for NAdam only (`EG_UNKNOWN_CODE` for another optimizer), linking
+ * only NAdam's code.
+ */
+eg_status eg_nadam_init(const struct eg_optimizer *opt,
+                        float *state,
+                        size_t state_len,
+                        uint64_t *steps);
+
+/**
+ * [`eg_optimizer_init`] for RAdam only (`EG_UNKNOWN_CODE` for another optimizer), linking
+ * only RAdam's code.
+ */
+eg_status eg_radam_init(const struct eg_optimizer *opt,
+                        float *state,
+                        size_t state_len,
+                        uint64_t *steps);
+
+/**
+ * [`eg_optimizer_init`] for Adamax only (`EG_UNKNOWN_CODE` for another optimizer), linking
+ * only Adamax's code.
+ */
+eg_status eg_adamax_init(const struct eg_optimizer *opt,
+                         float *state,
+                         size_t state_len,
+                         uint64_t *steps);
+
+/**
+ * [`eg_optimizer_init`] for Adadelta only (`EG_UNKNOWN_CODE` for another optimizer), linking
+ * only Adadelta's code.
+ */
+eg_status eg_adadelta_init(const struct eg_optimizer *opt,
+                           float *state,
+                           size_t state_len,
+                           uint64_t *steps);
+
+/**
+ * [`eg_optimizer_init`] for Rprop only (`EG_UNKNOWN_CODE` for another optimizer), linking
+ * only Rprop's code.
+ */
+eg_status eg_rprop_init(const struct eg_optimizer *opt,
+                        float *state,
+                        size_t state_len,
+                        uint64_t *steps);
+
+/**
  * Scales `grads` so that their global L2 norm is at most `max_norm` (PyTorch's
  * `clip_grad_norm_`); the norm before clipping into `*norm` (may be null).
  */
@@ -345,6 +542,32 @@ eg_status eg_schedule_lr(uint32_t kind,
                          float *lr);
 
 /**
+ * The multi-step schedule (`MultiStepLR`): `base_lr · gamma^k` at step `t`, `k` the number
+ * of the `count` `milestones` at or before `t` (a repeated milestone counts twice), into
+ * `*lr`.
+ */
+eg_status eg_multistep_lr(const uint64_t *milestones,
+                          size_t count,
+                          float gamma,
+                          float base_lr,
+                          uint64_t t,
+                          float *lr);
+
+/**
+ * Two schedules in sequence (`SequentialLR`): `first` (a kind and six parameters, as
+ * [`eg_schedule_lr`] takes them) before step `milestone`, then `then` counted from 0 at the
+ * milestone, e.g. a linear warm-up then cosine annealing; the rate at step `t` into `*lr`.
+ */
+eg_status eg_sequential_lr(uint32_t first_kind,
+                           const float *first_parameters,
+                           uint64_t milestone,
+                           uint32_t then_kind,
+                           const float *then_parameters,
+                           float base_lr,
+                           uint64_t t,
+                           float *lr);
+
+/**
  * Writes a model file of the network and its params into `out`; its length into `*written`.
  */
 eg_status eg_model_save(const struct eg_layer *layer_array,
@@ -356,8 +579,10 @@ eg_status eg_model_save(const struct eg_layer *layer_array,
                         size_t *written);
 
 /**
- * Loads a model file that must hold the network `layer_array` into `params` (checked
- * completely first: nothing is written unless the file is valid).
+ * Loads the params of a model file that must hold the network `layer_array` into `params`,
+ * with the checks of the core's `io::load_params_for_spec` (everything but a checkpoint's
+ * optimizer, which is read over: this links no optimizer), all of them before anything is
+ * written.
  */
 eg_status eg_model_load(const struct eg_layer *layer_array,
                         size_t count,

@@ -13,8 +13,9 @@
 use core::slice;
 
 use embergrad::io::{self, Checkpoint};
-use embergrad::optim::{Optimizer, Step};
-use embergrad::{init_params, Activation, Batch, Error, Init, LayerSpec, Loss, Rng, Spec, Target};
+use embergrad::nn::{BceWithLogits, Huber, LabelSmoothingCrossEntropy, Mse, SoftmaxCrossEntropy, L1};
+use embergrad::optim::{Anneal, Optimizer, Schedule, Step};
+use embergrad::{init_params, Activation, Batch, BatchLoss, Error, Init, LayerSpec, Loss, Rng, Spec, Target};
 
 /// The most layers a network passed through this interface may have.
 pub const EG_MAX_LAYERS: usize = 16;
@@ -275,7 +276,7 @@ pub unsafe extern "C" fn eg_forward(
 /// 0 mse, 1 l1, 2 huber (delta `parameter`), 3 bce_logits, 4 softmax_ce, 5 softmax_ce with
 /// label smoothing `parameter`. Targets are `values` (`batch × outputs`) for the first four
 /// and `classes` (`batch`, at most 1024) for the others; the other array may be null with
-/// length 0.
+/// length 0. This links every loss; `eg_mse_loss_and_gradients` and its siblings link one.
 #[no_mangle]
 pub unsafe extern "C" fn eg_loss_and_gradients(
     layer_array: *const EgLayer,
@@ -297,49 +298,303 @@ pub unsafe extern "C" fn eg_loss_and_gradients(
     workspace_len: usize,
     loss: *mut f32,
 ) -> EgStatus {
+    let the_loss = match loss_code {
+        0 => Loss::Mse,
+        1 => Loss::L1,
+        2 => Loss::Huber { delta: parameter },
+        3 => Loss::BceWithLogits,
+        4 => Loss::SoftmaxCrossEntropy,
+        5 => Loss::LabelSmoothingCrossEntropy { smoothing: parameter },
+        _ => return EG_UNKNOWN_CODE,
+    };
+    let targets =
+        if loss_code >= 4 { Targets::Classes(classes, classes_len) } else { Targets::Values(values, values_len) };
+    let pass = Pass {
+        layer_array,
+        count,
+        params,
+        params_len,
+        input,
+        input_len,
+        batch,
+        grads,
+        grads_len,
+        workspace,
+        workspace_len,
+    };
+    unsafe { loss_and_gradients(the_loss, pass, targets, loss) }
+}
+
+/// The arrays of a loss-and-gradients call but the targets, as C passes them.
+struct Pass {
+    layer_array: *const EgLayer,
+    count: usize,
+    params: *const f32,
+    params_len: usize,
+    input: *const f32,
+    input_len: usize,
+    batch: usize,
+    grads: *mut f32,
+    grads_len: usize,
+    workspace: *mut f32,
+    workspace_len: usize,
+}
+
+/// A call's targets: values (`batch × outputs`) or class labels (`batch`).
+enum Targets {
+    Values(*const f32, usize),
+    Classes(*const u32, usize),
+}
+
+/// The body of every loss-and-gradients function, for one loss. Inlined into each, so that
+/// a function for one loss type links only that loss.
+#[inline(always)]
+unsafe fn loss_and_gradients(loss: impl BatchLoss, pass: Pass, targets: Targets, out: *mut f32) -> EgStatus {
     run(|| {
-        let (array, n) = unsafe { layers(layer_array, count)? };
+        let (array, n) = unsafe { layers(pass.layer_array, pass.count)? };
         let spec = Spec::new(&array[..n]);
-        let the_loss = match loss_code {
-            0 => Loss::Mse,
-            1 => Loss::L1,
-            2 => Loss::Huber { delta: parameter },
-            3 => Loss::BceWithLogits,
-            4 => Loss::SoftmaxCrossEntropy,
-            5 => Loss::LabelSmoothingCrossEntropy { smoothing: parameter },
-            _ => return Err(EG_UNKNOWN_CODE),
-        };
-        let (params, input, values) =
-            unsafe { (view(params, params_len)?, view(input, input_len)?, view(values, values_len)?) };
-        let classes32 = unsafe { view(classes, classes_len)? };
-        let (grads, workspace) = unsafe { (view_mut(grads, grads_len)?, view_mut(workspace, workspace_len)?) };
-        // Class labels arrive as u32; the core takes usize: converted in chunks on the stack.
-        let value = if loss_code >= 4 {
-            const MOST: usize = 1024;
-            if classes32.len() > MOST {
-                return Err(status(Error::InvalidArgument {
-                    name: "classes",
-                    reason: "at most 1024 samples per call",
-                }));
+        let (params, input) = unsafe { (view(pass.params, pass.params_len)?, view(pass.input, pass.input_len)?) };
+        let grads = unsafe { view_mut(pass.grads, pass.grads_len)? };
+        let workspace = unsafe { view_mut(pass.workspace, pass.workspace_len)? };
+        let value = match targets {
+            Targets::Values(values, len) => {
+                let batch = Batch::new(input, Target::Values(unsafe { view(values, len)? }), pass.batch);
+                spec.loss_and_gradients(params, &batch, loss, grads, workspace)
             }
-            let mut labels = [0usize; MOST];
-            for (l, &c) in labels.iter_mut().zip(classes32) {
-                *l = c as usize;
+            Targets::Classes(classes, len) => {
+                // Class labels arrive as u32; the core takes usize: converted on the stack.
+                const MOST: usize = 1024;
+                let classes32 = unsafe { view(classes, len)? };
+                if classes32.len() > MOST {
+                    return Err(status(Error::InvalidArgument {
+                        name: "classes",
+                        reason: "at most 1024 samples per call",
+                    }));
+                }
+                let mut labels = [0usize; MOST];
+                for (l, &c) in labels.iter_mut().zip(classes32) {
+                    *l = c as usize;
+                }
+                let batch = Batch::new(input, Target::Classes(&labels[..classes32.len()]), pass.batch);
+                spec.loss_and_gradients(params, &batch, loss, grads, workspace)
             }
-            let batch = Batch::new(input, Target::Classes(&labels[..classes32.len()]), batch);
-            spec.loss_and_gradients(params, &batch, the_loss, grads, workspace)
-        } else {
-            spec.loss_and_gradients(
-                params,
-                &Batch::new(input, Target::Values(values), batch),
-                the_loss,
-                grads,
-                workspace,
-            )
         }
         .map_err(status)?;
-        unsafe { put(loss, value) }
+        unsafe { put(out, value) }
     })
+}
+
+/// [`eg_loss_and_gradients`] under MSE, `targets` holding `batch × outputs` values; links
+/// only this loss.
+#[no_mangle]
+pub unsafe extern "C" fn eg_mse_loss_and_gradients(
+    layer_array: *const EgLayer,
+    count: usize,
+    params: *const f32,
+    params_len: usize,
+    input: *const f32,
+    input_len: usize,
+    batch: usize,
+    targets: *const f32,
+    targets_len: usize,
+    grads: *mut f32,
+    grads_len: usize,
+    workspace: *mut f32,
+    workspace_len: usize,
+    loss: *mut f32,
+) -> EgStatus {
+    let pass = Pass {
+        layer_array,
+        count,
+        params,
+        params_len,
+        input,
+        input_len,
+        batch,
+        grads,
+        grads_len,
+        workspace,
+        workspace_len,
+    };
+    unsafe { loss_and_gradients(Mse, pass, Targets::Values(targets, targets_len), loss) }
+}
+
+/// [`eg_loss_and_gradients`] under L1, `targets` holding `batch × outputs` values; links
+/// only this loss.
+#[no_mangle]
+pub unsafe extern "C" fn eg_l1_loss_and_gradients(
+    layer_array: *const EgLayer,
+    count: usize,
+    params: *const f32,
+    params_len: usize,
+    input: *const f32,
+    input_len: usize,
+    batch: usize,
+    targets: *const f32,
+    targets_len: usize,
+    grads: *mut f32,
+    grads_len: usize,
+    workspace: *mut f32,
+    workspace_len: usize,
+    loss: *mut f32,
+) -> EgStatus {
+    let pass = Pass {
+        layer_array,
+        count,
+        params,
+        params_len,
+        input,
+        input_len,
+        batch,
+        grads,
+        grads_len,
+        workspace,
+        workspace_len,
+    };
+    unsafe { loss_and_gradients(L1, pass, Targets::Values(targets, targets_len), loss) }
+}
+
+/// [`eg_loss_and_gradients`] under the Huber loss with `delta`, `targets` holding
+/// `batch × outputs` values; links only this loss.
+#[no_mangle]
+pub unsafe extern "C" fn eg_huber_loss_and_gradients(
+    layer_array: *const EgLayer,
+    count: usize,
+    params: *const f32,
+    params_len: usize,
+    input: *const f32,
+    input_len: usize,
+    batch: usize,
+    delta: f32,
+    targets: *const f32,
+    targets_len: usize,
+    grads: *mut f32,
+    grads_len: usize,
+    workspace: *mut f32,
+    workspace_len: usize,
+    loss: *mut f32,
+) -> EgStatus {
+    let pass = Pass {
+        layer_array,
+        count,
+        params,
+        params_len,
+        input,
+        input_len,
+        batch,
+        grads,
+        grads_len,
+        workspace,
+        workspace_len,
+    };
+    unsafe { loss_and_gradients(Huber { delta }, pass, Targets::Values(targets, targets_len), loss) }
+}
+
+/// [`eg_loss_and_gradients`] under sigmoid plus binary cross-entropy on logits, `targets`
+/// holding `batch × outputs` values in [0, 1]; links only this loss.
+#[no_mangle]
+pub unsafe extern "C" fn eg_bce_logits_loss_and_gradients(
+    layer_array: *const EgLayer,
+    count: usize,
+    params: *const f32,
+    params_len: usize,
+    input: *const f32,
+    input_len: usize,
+    batch: usize,
+    targets: *const f32,
+    targets_len: usize,
+    grads: *mut f32,
+    grads_len: usize,
+    workspace: *mut f32,
+    workspace_len: usize,
+    loss: *mut f32,
+) -> EgStatus {
+    let pass = Pass {
+        layer_array,
+        count,
+        params,
+        params_len,
+        input,
+        input_len,
+        batch,
+        grads,
+        grads_len,
+        workspace,
+        workspace_len,
+    };
+    unsafe { loss_and_gradients(BceWithLogits, pass, Targets::Values(targets, targets_len), loss) }
+}
+
+/// [`eg_loss_and_gradients`] under softmax cross-entropy, `classes` holding `batch` labels
+/// (at most 1024); links only this loss.
+#[no_mangle]
+pub unsafe extern "C" fn eg_softmax_ce_loss_and_gradients(
+    layer_array: *const EgLayer,
+    count: usize,
+    params: *const f32,
+    params_len: usize,
+    input: *const f32,
+    input_len: usize,
+    batch: usize,
+    classes: *const u32,
+    classes_len: usize,
+    grads: *mut f32,
+    grads_len: usize,
+    workspace: *mut f32,
+    workspace_len: usize,
+    loss: *mut f32,
+) -> EgStatus {
+    let pass = Pass {
+        layer_array,
+        count,
+        params,
+        params_len,
+        input,
+        input_len,
+        batch,
+        grads,
+        grads_len,
+        workspace,
+        workspace_len,
+    };
+    unsafe { loss_and_gradients(SoftmaxCrossEntropy, pass, Targets::Classes(classes, classes_len), loss) }
+}
+
+/// [`eg_loss_and_gradients`] under softmax cross-entropy with label smoothing `smoothing`,
+/// `classes` holding `batch` labels (at most 1024); links only this loss.
+#[no_mangle]
+pub unsafe extern "C" fn eg_softmax_ce_smoothing_loss_and_gradients(
+    layer_array: *const EgLayer,
+    count: usize,
+    params: *const f32,
+    params_len: usize,
+    input: *const f32,
+    input_len: usize,
+    batch: usize,
+    smoothing: f32,
+    classes: *const u32,
+    classes_len: usize,
+    grads: *mut f32,
+    grads_len: usize,
+    workspace: *mut f32,
+    workspace_len: usize,
+    loss: *mut f32,
+) -> EgStatus {
+    let pass = Pass {
+        layer_array,
+        count,
+        params,
+        params_len,
+        input,
+        input_len,
+        batch,
+        grads,
+        grads_len,
+        workspace,
+        workspace_len,
+    };
+    let loss_type = LabelSmoothingCrossEntropy { smoothing };
+    unsafe { loss_and_gradients(loss_type, pass, Targets::Classes(classes, classes_len), loss) }
 }
 
 /// The optimizer `optimizer` describes, or an error.
@@ -378,6 +633,9 @@ pub unsafe extern "C" fn eg_optimizer_init(
     run(|| {
         let optimizer = unsafe { optimizer(opt)? };
         let state = unsafe { view_mut(state, state_len)? };
+        if steps.is_null() {
+            return Err(EG_NULL_POINTER);
+        }
         optimizer.init_state(state).map_err(status)?;
         unsafe { put(steps, 0) }
     })
@@ -407,6 +665,32 @@ pub unsafe extern "C" fn eg_optimizer_step(
         let steps = unsafe { &mut *steps };
         let lr = if lr < 0.0 { optimizer.lr() } else { lr };
         optimizer.step_with_lr(lr, steps, params, grads, state).map_err(status)
+    })
+}
+
+/// [`eg_optimizer_init`] for the one optimizer `pick` accepts, through its config's own
+/// `Step`: a firmware that calls only these links only the optimizers it uses.
+unsafe fn init_one<S: Step>(
+    pick: fn(Optimizer) -> Option<S>,
+    opt: *const EgOptimizer,
+    state: *mut f32,
+    state_len: usize,
+    steps: *mut u64,
+) -> EgStatus {
+    run(|| {
+        if opt.is_null() {
+            return Err(EG_NULL_POINTER);
+        }
+        // SAFETY: non-null, and the caller promises an `EgOptimizer` there.
+        let o = unsafe { *opt };
+        let config = Optimizer::from_file_parts(o.kind, o.flags, &o.values).and_then(pick).ok_or(EG_UNKNOWN_CODE)?;
+        config.validate_with_lr(config.lr()).map_err(status)?;
+        let state = unsafe { view_mut(state, state_len)? };
+        if steps.is_null() {
+            return Err(EG_NULL_POINTER);
+        }
+        config.init_state(state).map_err(status)?;
+        unsafe { put(steps, 0) }
     })
 }
 
@@ -593,6 +877,123 @@ pub unsafe extern "C" fn eg_rprop_step(
     unsafe { step_one(pick, opt, lr, steps, params, grads, len, state, state_len) }
 }
 
+/// [`eg_optimizer_init`] for SGD only (`EG_UNKNOWN_CODE` for another optimizer), linking
+/// only SGD's code.
+#[no_mangle]
+pub unsafe extern "C" fn eg_sgd_init(
+    opt: *const EgOptimizer,
+    state: *mut f32,
+    state_len: usize,
+    steps: *mut u64,
+) -> EgStatus {
+    let pick = |o| if let Optimizer::Sgd(c) = o { Some(c) } else { None };
+    unsafe { init_one(pick, opt, state, state_len, steps) }
+}
+
+/// [`eg_optimizer_init`] for Adam only (`EG_UNKNOWN_CODE` for another optimizer), linking
+/// only Adam's code.
+#[no_mangle]
+pub unsafe extern "C" fn eg_adam_init(
+    opt: *const EgOptimizer,
+    state: *mut f32,
+    state_len: usize,
+    steps: *mut u64,
+) -> EgStatus {
+    let pick = |o| if let Optimizer::Adam(c) = o { Some(c) } else { None };
+    unsafe { init_one(pick, opt, state, state_len, steps) }
+}
+
+/// [`eg_optimizer_init`] for Adagrad only (`EG_UNKNOWN_CODE` for another optimizer), linking
+/// only Adagrad's code.
+#[no_mangle]
+pub unsafe extern "C" fn eg_adagrad_init(
+    opt: *const EgOptimizer,
+    state: *mut f32,
+    state_len: usize,
+    steps: *mut u64,
+) -> EgStatus {
+    let pick = |o| if let Optimizer::Adagrad(c) = o { Some(c) } else { None };
+    unsafe { init_one(pick, opt, state, state_len, steps) }
+}
+
+/// [`eg_optimizer_init`] for RMSprop only (`EG_UNKNOWN_CODE` for another optimizer), linking
+/// only RMSprop's code.
+#[no_mangle]
+pub unsafe extern "C" fn eg_rmsprop_init(
+    opt: *const EgOptimizer,
+    state: *mut f32,
+    state_len: usize,
+    steps: *mut u64,
+) -> EgStatus {
+    let pick = |o| if let Optimizer::RmsProp(c) = o { Some(c) } else { None };
+    unsafe { init_one(pick, opt, state, state_len, steps) }
+}
+
+/// [`eg_optimizer_init`] for NAdam only (`EG_UNKNOWN_CODE` for another optimizer), linking
+/// only NAdam's code.
+#[no_mangle]
+pub unsafe extern "C" fn eg_nadam_init(
+    opt: *const EgOptimizer,
+    state: *mut f32,
+    state_len: usize,
+    steps: *mut u64,
+) -> EgStatus {
+    let pick = |o| if let Optimizer::NAdam(c) = o { Some(c) } else { None };
+    unsafe { init_one(pick, opt, state, state_len, steps) }
+}
+
+/// [`eg_optimizer_init`] for RAdam only (`EG_UNKNOWN_CODE` for another optimizer), linking
+/// only RAdam's code.
+#[no_mangle]
+pub unsafe extern "C" fn eg_radam_init(
+    opt: *const EgOptimizer,
+    state: *mut f32,
+    state_len: usize,
+    steps: *mut u64,
+) -> EgStatus {
+    let pick = |o| if let Optimizer::RAdam(c) = o { Some(c) } else { None };
+    unsafe { init_one(pick, opt, state, state_len, steps) }
+}
+
+/// [`eg_optimizer_init`] for Adamax only (`EG_UNKNOWN_CODE` for another optimizer), linking
+/// only Adamax's code.
+#[no_mangle]
+pub unsafe extern "C" fn eg_adamax_init(
+    opt: *const EgOptimizer,
+    state: *mut f32,
+    state_len: usize,
+    steps: *mut u64,
+) -> EgStatus {
+    let pick = |o| if let Optimizer::Adamax(c) = o { Some(c) } else { None };
+    unsafe { init_one(pick, opt, state, state_len, steps) }
+}
+
+/// [`eg_optimizer_init`] for Adadelta only (`EG_UNKNOWN_CODE` for another optimizer), linking
+/// only Adadelta's code.
+#[no_mangle]
+pub unsafe extern "C" fn eg_adadelta_init(
+    opt: *const EgOptimizer,
+    state: *mut f32,
+    state_len: usize,
+    steps: *mut u64,
+) -> EgStatus {
+    let pick = |o| if let Optimizer::Adadelta(c) = o { Some(c) } else { None };
+    unsafe { init_one(pick, opt, state, state_len, steps) }
+}
+
+/// [`eg_optimizer_init`] for Rprop only (`EG_UNKNOWN_CODE` for another optimizer), linking
+/// only Rprop's code.
+#[no_mangle]
+pub unsafe extern "C" fn eg_rprop_init(
+    opt: *const EgOptimizer,
+    state: *mut f32,
+    state_len: usize,
+    steps: *mut u64,
+) -> EgStatus {
+    let pick = |o| if let Optimizer::Rprop(c) = o { Some(c) } else { None };
+    unsafe { init_one(pick, opt, state, state_len, steps) }
+}
+
 /// Scales `grads` so that their global L2 norm is at most `max_norm` (PyTorch's
 /// `clip_grad_norm_`); the norm before clipping into `*norm` (may be null).
 #[no_mangle]
@@ -630,29 +1031,74 @@ pub unsafe extern "C" fn eg_schedule_lr(
     t: u64,
     lr: *mut f32,
 ) -> EgStatus {
-    use embergrad::optim::{Anneal, Schedule};
     run(|| {
-        let p = unsafe { view(parameters, 6)? };
-        let count = |v: f32| if v.is_finite() && v > 0.0 { v as u64 } else { 0 };
-        let schedule = match kind {
-            0 => Schedule::Constant,
-            1 => Schedule::Step { step_size: count(p[0]), gamma: p[1] },
-            2 => Schedule::Exponential { gamma: p[0] },
-            3 => Schedule::CosineAnnealing { t_max: count(p[0]), eta_min: p[1] },
-            4 => Schedule::CosineWarmRestarts { t_0: count(p[0]), t_mult: count(p[1]), eta_min: p[2] },
-            5 => Schedule::Linear { start_factor: p[0], end_factor: p[1], total_iters: count(p[2]) },
-            6 => Schedule::Polynomial { total_iters: count(p[0]), power: p[1] },
-            7 => Schedule::OneCycle {
-                max_lr: p[0],
-                total_steps: count(p[1]),
-                pct_start: p[2],
-                anneal: Anneal::Cosine,
-                div_factor: p[3],
-                final_div_factor: p[4],
-            },
-            _ => return Err(EG_UNKNOWN_CODE),
-        };
+        let schedule = unsafe { schedule(kind, parameters)? };
         unsafe { put(lr, schedule.lr_at(base_lr, t)) }
+    })
+}
+
+/// The closed-form schedule of `kind` with its six `parameters` (see [`eg_schedule_lr`]).
+unsafe fn schedule(kind: u32, parameters: *const f32) -> Result<Schedule, EgStatus> {
+    let p = unsafe { view(parameters, 6)? };
+    let count = |v: f32| if v.is_finite() && v > 0.0 { v as u64 } else { 0 };
+    Ok(match kind {
+        0 => Schedule::Constant,
+        1 => Schedule::Step { step_size: count(p[0]), gamma: p[1] },
+        2 => Schedule::Exponential { gamma: p[0] },
+        3 => Schedule::CosineAnnealing { t_max: count(p[0]), eta_min: p[1] },
+        4 => Schedule::CosineWarmRestarts { t_0: count(p[0]), t_mult: count(p[1]), eta_min: p[2] },
+        5 => Schedule::Linear { start_factor: p[0], end_factor: p[1], total_iters: count(p[2]) },
+        6 => Schedule::Polynomial { total_iters: count(p[0]), power: p[1] },
+        7 => Schedule::OneCycle {
+            max_lr: p[0],
+            total_steps: count(p[1]),
+            pct_start: p[2],
+            anneal: Anneal::Cosine,
+            div_factor: p[3],
+            final_div_factor: p[4],
+        },
+        _ => return Err(EG_UNKNOWN_CODE),
+    })
+}
+
+/// The multi-step schedule (`MultiStepLR`): `base_lr · gamma^k` at step `t`, `k` the number
+/// of the `count` `milestones` at or before `t` (a repeated milestone counts twice), into
+/// `*lr`.
+#[no_mangle]
+pub unsafe extern "C" fn eg_multistep_lr(
+    milestones: *const u64,
+    count: usize,
+    gamma: f32,
+    base_lr: f32,
+    t: u64,
+    lr: *mut f32,
+) -> EgStatus {
+    run(|| {
+        let milestones = unsafe { view(milestones, count)? };
+        let decays = milestones.iter().filter(|&&m| m <= t).count() as u64;
+        // The core's `MultiStep` is `Exponential` at the number of decays: the same numbers.
+        unsafe { put(lr, Schedule::Exponential { gamma }.lr_at(base_lr, decays)) }
+    })
+}
+
+/// Two schedules in sequence (`SequentialLR`): `first` (a kind and six parameters, as
+/// [`eg_schedule_lr`] takes them) before step `milestone`, then `then` counted from 0 at the
+/// milestone, e.g. a linear warm-up then cosine annealing; the rate at step `t` into `*lr`.
+#[no_mangle]
+pub unsafe extern "C" fn eg_sequential_lr(
+    first_kind: u32,
+    first_parameters: *const f32,
+    milestone: u64,
+    then_kind: u32,
+    then_parameters: *const f32,
+    base_lr: f32,
+    t: u64,
+    lr: *mut f32,
+) -> EgStatus {
+    run(|| {
+        let (first, then) = unsafe { (schedule(first_kind, first_parameters)?, schedule(then_kind, then_parameters)?) };
+        let rate = if t < milestone { first.lr_at(base_lr, t) } else { then.lr_at(base_lr, t - milestone) };
+        unsafe { put(lr, rate) }
     })
 }
 
@@ -676,8 +1122,10 @@ pub unsafe extern "C" fn eg_model_save(
     })
 }
 
-/// Loads a model file that must hold the network `layer_array` into `params` (checked
-/// completely first: nothing is written unless the file is valid).
+/// Loads the params of a model file that must hold the network `layer_array` into `params`,
+/// with the checks of the core's `io::load_params_for_spec` (everything but a checkpoint's
+/// optimizer, which is read over: this links no optimizer), all of them before anything is
+/// written.
 #[no_mangle]
 pub unsafe extern "C" fn eg_model_load(
     layer_array: *const EgLayer,
@@ -691,7 +1139,7 @@ pub unsafe extern "C" fn eg_model_load(
         let (array, n) = unsafe { layers(layer_array, count)? };
         let spec = Spec::new(&array[..n]);
         let (bytes, params) = unsafe { (view(bytes, bytes_len)?, view_mut(params, params_len)?) };
-        io::load_for_spec(bytes, &spec, params, None).map(|_| ()).map_err(status)
+        io::load_params_for_spec(bytes, &spec, params).map_err(status)
     })
 }
 

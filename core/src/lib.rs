@@ -68,7 +68,8 @@ pub use init::{init_params, Init, Rng};
 #[cfg(feature = "custom-activations")]
 pub use nn::CustomActivation;
 pub use nn::{
-    accuracy, argmax, binary_accuracy, Activation, Batch, DerivativeSource, LayerSpec, Loss, SampleStep, Spec, Target,
+    accuracy, argmax, binary_accuracy, Activation, Batch, BatchLoss, DerivativeSource, LayerSpec, Loss, SampleStep,
+    Spec, Target,
 };
 pub use optim::{Optimizer, Step};
 #[cfg(feature = "alloc")]

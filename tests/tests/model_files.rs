@@ -2,7 +2,7 @@
 //! or half-loading, loads without an allocator from `include_bytes!`; PyTorch's safetensors
 //! model loads and predicts PyTorch's outputs; exports parse back with the safetensors crate.
 
-use embergrad::io::{encoded_len, inspect, load, load_for_spec, save, Checkpoint};
+use embergrad::io::{encoded_len, inspect, load, load_for_spec, load_params_for_spec, save, Checkpoint};
 use embergrad::optim::{Adadelta, Adagrad, Adam, Adamax, NAdam, Optimizer, RAdam, RmsProp, Rprop, Sgd};
 use embergrad::Step;
 use embergrad::{Activation, Batch, Error, Init, LayerSpec, Loss, Mlp, Rng, Spec, Target};
@@ -335,4 +335,49 @@ fn exports_parse_back_with_pytorch_names_shapes_and_dtypes() {
     let (back_layers, back_params) = from_safetensors(&bytes).unwrap();
     assert_eq!((back_layers.as_slice(), back_params.as_slice()), (&layers[..], net.params()));
     assert!(from_safetensors(b"not safetensors at all").is_err());
+}
+
+/// `load_params_for_spec` (the firmware's and the C interface's loader): the params of a file
+/// with or without a checkpoint; every corruption or truncation an error that writes nothing;
+/// a checkpoint whose optimizer section is nonsense (resealed, so only the optimizer is wrong)
+/// refused by `load_for_spec` but read over by `load_params_for_spec`, whose reserved bytes
+/// and framing are still checked.
+#[test]
+fn loading_only_the_params_checks_all_but_the_checkpoints_optimizer() {
+    let (params, adam, steps, state) = trained();
+    let plain = encode(&NET, &params, None, None).unwrap();
+    let full =
+        encode(&NET, &params, None, Some(Checkpoint { optimizer: adam, steps, epoch: 2, state: &state })).unwrap();
+    for file in [&plain, &full] {
+        let mut out = vec![0.0f32; NET.param_len()];
+        load_params_for_spec(file, &NET, &mut out).unwrap();
+        assert_eq!(out, params);
+        let mut untouched = vec![7.0f32; NET.param_len()];
+        for position in 0..file.len() {
+            let mut bad = file.clone();
+            bad[position] ^= 0x21;
+            assert!(load_params_for_spec(&bad, &NET, &mut untouched).is_err(), "byte {position} went unnoticed");
+        }
+        for length in 0..file.len() {
+            assert!(load_params_for_spec(&file[..length], &NET, &mut untouched).is_err(), "truncated to {length}");
+        }
+        assert!(untouched.iter().all(|&v| v == 7.0), "a failed load wrote params");
+        let other = [LayerSpec::new(3, 4, Activation::Relu), LayerSpec::new(4, 2, Activation::Identity)];
+        let err = load_params_for_spec(file, &Spec::new(&other), &mut untouched).unwrap_err();
+        assert!(matches!(err, Error::SpecMismatch { .. }), "{err:?}");
+    }
+    // The optimizer section starts after the params (no data section here): code 99.
+    let optimizer_at = full.len() - 4 - (4 + 24 + 16 + 4 + 4 * state.len());
+    let mut unknown = full.clone();
+    unknown[optimizer_at] = 99;
+    reseal(&mut unknown);
+    let mut out = vec![0.0f32; NET.param_len()];
+    assert!(load_for_spec(&unknown, &NET, &mut out, None).is_err());
+    load_params_for_spec(&unknown, &NET, &mut out).unwrap();
+    assert_eq!(out, params);
+    let mut reserved = full.clone();
+    reserved[optimizer_at + 3] = 1;
+    reseal(&mut reserved);
+    let err = load_params_for_spec(&reserved, &NET, &mut out).unwrap_err();
+    assert!(err.to_string().contains("reserved"), "{err}");
 }

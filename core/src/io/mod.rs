@@ -259,13 +259,13 @@ fn check_factors(spec: &Spec<'_>, values: &[f32]) -> core::result::Result<(), &'
 pub fn read_preprocessing(bytes: &[u8], values: &mut [f32]) -> Result<Task> {
     let info = inspect(bytes)?;
     let task = info.task.ok_or(Error::ModelFile { reason: "the file has no data section", offset: 0 })?;
-    decode(bytes, &mut Outputs { preprocessing: Some(values), ..Outputs::none() })?;
+    decode::<true>(bytes, &mut Outputs { preprocessing: Some(values), ..Outputs::none() })?;
     Ok(task)
 }
 
 /// Checks a model file completely and describes it, without loading anything.
 pub fn inspect(bytes: &[u8]) -> Result<ModelInfo> {
-    decode(bytes, &mut Outputs::none())
+    decode::<true>(bytes, &mut Outputs::none())
 }
 
 /// Loads a model file into `layers` (room for at least its layer count; the first
@@ -282,7 +282,7 @@ pub fn load(
     check_min_len("layers", info.layer_count, layers.len())?;
     check_len("params", info.param_len, params.len())?;
     let state = check_state(&info, state)?;
-    decode(bytes, &mut Outputs { layers: Some(layers), params: Some(params), state, ..Outputs::none() })
+    decode::<true>(bytes, &mut Outputs { layers: Some(layers), params: Some(params), state, ..Outputs::none() })
 }
 
 /// Loads a model file that must hold exactly the network `spec` (else
@@ -296,10 +296,41 @@ pub fn load_for_spec(
     state: Option<&mut [f32]>,
 ) -> Result<ModelInfo> {
     spec.validate()?;
-    let info = decode(bytes, &mut Outputs { expected: Some(spec.layers()), ..Outputs::none() })?;
+    let info = decode::<true>(bytes, &mut Outputs { expected: Some(spec.layers()), ..Outputs::none() })?;
     check_len("params", info.param_len, params.len())?;
     let state = check_state(&info, state)?;
-    decode(bytes, &mut Outputs { params: Some(params), state, expected: Some(spec.layers()), ..Outputs::none() })
+    decode::<true>(
+        bytes,
+        &mut Outputs { params: Some(params), state, expected: Some(spec.layers()), ..Outputs::none() },
+    )
+}
+
+/// Loads only the params of a model file that must hold exactly the network `spec` (else
+/// [`Error::SpecMismatch`]): every check of [`load_for_spec`] but one. A checkpoint
+/// section's optimizer (its code, hyper-parameters and state length) is read over, not
+/// decoded: the checksum and the section's framing still cover it, and a firmware that loads
+/// its model this way links no optimizer's code for it. Nothing is written unless the whole
+/// file is valid.
+///
+/// ```
+/// use embergrad::io::{encoded_len, load_params_for_spec, save};
+/// use embergrad::{Activation, LayerSpec, Spec};
+/// let layers = [LayerSpec::new(2, 3, Activation::Tanh), LayerSpec::new(3, 1, Activation::Sigmoid)];
+/// let spec = Spec::new(&layers);
+/// let params: Vec<f32> = (0..spec.param_len()).map(|i| i as f32 * 0.1).collect();
+/// let mut file = vec![0u8; encoded_len(&spec, None)];
+/// save(&spec, &params, None, &mut file)?;
+/// let mut loaded = vec![0.0; spec.param_len()];
+/// load_params_for_spec(&file, &spec, &mut loaded)?;
+/// assert_eq!(loaded, params);
+/// # Ok::<(), embergrad::Error>(())
+/// ```
+pub fn load_params_for_spec(bytes: &[u8], spec: &Spec<'_>, params: &mut [f32]) -> Result<()> {
+    spec.validate()?;
+    let info = decode::<false>(bytes, &mut Outputs { expected: Some(spec.layers()), ..Outputs::none() })?;
+    check_len("params", info.param_len, params.len())?;
+    decode::<false>(bytes, &mut Outputs { params: Some(params), expected: Some(spec.layers()), ..Outputs::none() })?;
+    Ok(())
 }
 
 fn check_state<'s>(info: &ModelInfo, state: Option<&'s mut [f32]>) -> Result<Option<&'s mut [f32]>> {
@@ -329,8 +360,10 @@ impl Outputs<'_> {
     }
 }
 
-/// Walks the whole file, checking everything, and writes into `out` what it asks for.
-fn decode(bytes: &[u8], out: &mut Outputs<'_>) -> Result<ModelInfo> {
+/// Walks the whole file, checking everything (a checkpoint's optimizer only with
+/// `OPTIMIZER`; without it, the info has no checkpoint), and writes into `out` what it asks
+/// for.
+fn decode<const OPTIMIZER: bool>(bytes: &[u8], out: &mut Outputs<'_>) -> Result<ModelInfo> {
     let mut r = Reader { bytes, pos: 0 };
     if bytes.len() < MAGIC.len() || bytes[..MAGIC.len()] != MAGIC {
         return Err(Error::ModelFile { reason: "not an embergrad model file (wrong magic bytes)", offset: 0 });
@@ -432,7 +465,24 @@ fn decode(bytes: &[u8], out: &mut Outputs<'_>) -> Result<ModelInfo> {
     } else {
         None
     };
-    let checkpoint = if flags & FLAG_CHECKPOINT != 0 {
+    let checkpoint = if flags & FLAG_CHECKPOINT != 0 && !OPTIMIZER {
+        // Read over: the optimizer's head (code, flags, two reserved zero bytes), its six
+        // values, the counters, and the state after its length.
+        let offset = r.pos;
+        if [r.u8()?, r.u8()?, r.u8()?, r.u8()?][2..] != [0, 0] {
+            return Err(Error::ModelFile {
+                reason: "optimizer section has unknown flags or non-zero reserved fields",
+                offset,
+            });
+        }
+        for _ in 0..6 {
+            r.f32()?;
+        }
+        let (_steps, _epoch) = (r.u64()?, r.u64()?);
+        let state_len = r.u32()? as usize;
+        r.floats(state_len, None)?;
+        None
+    } else if flags & FLAG_CHECKPOINT != 0 {
         let offset = r.pos;
         let head = [r.u8()?, r.u8()?, r.u8()?, r.u8()?];
         let mut values = [0.0f32; 6];

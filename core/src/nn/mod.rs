@@ -14,7 +14,7 @@ pub(crate) mod split;
 pub use activation::CustomActivation;
 pub use activation::{Activation, DerivativeSource, LEAKY_RELU_SLOPE};
 pub use loss::{
-    BceWithLogits, Huber, LabelSmoothingCrossEntropy, Loss, Mse, SoftmaxCrossEntropy, Target, TargetKind, L1,
+    BatchLoss, BceWithLogits, Huber, LabelSmoothingCrossEntropy, Loss, Mse, SoftmaxCrossEntropy, Target, TargetKind, L1,
 };
 pub use metrics::{accuracy, argmax, binary_accuracy};
 pub use network::Batch;

@@ -2,7 +2,7 @@
 
 use crate::error::{check_len, check_min_len, Error, Result};
 use crate::kernels::{axpy, matmul_a_b, matmul_a_bt_bias, matmul_at_b};
-use crate::nn::loss::{Loss, Target};
+use crate::nn::loss::{BatchLoss, Target};
 use crate::nn::spec::Spec;
 
 /// One minibatch: inputs `[size, inputs]` row-major and their targets.
@@ -84,7 +84,7 @@ impl<'a> Spec<'a> {
         &self,
         params: &[f32],
         batch: &Batch<'_>,
-        loss: Loss,
+        loss: impl BatchLoss,
         grads: &mut [f32],
         workspace: &mut [f32],
     ) -> Result<f32> {
@@ -100,7 +100,7 @@ impl<'a> Spec<'a> {
         &self,
         params: &[f32],
         batch: &Batch<'_>,
-        loss: Loss,
+        loss: impl BatchLoss,
         grads: &mut [f32],
         activations: &mut [f32],
         mut buffers: BackwardBuffers<'_>,

@@ -23,7 +23,7 @@ use crate::executor::Executor;
 use crate::kernels::{
     forward_scratch_len, gemm, gemm_scratch_len, product_scratch_len, transpose_with_row_offsets, MatRef,
 };
-use crate::nn::loss::Loss;
+use crate::nn::loss::BatchLoss;
 use crate::nn::network::{Batch, LayerProducts, Packed, Shape};
 use crate::nn::spec::Spec;
 
@@ -157,7 +157,7 @@ impl Spec<'_> {
         &self,
         params: &[f32],
         batch: &Batch<'_>,
-        loss: Loss,
+        loss: impl BatchLoss,
         grads: &mut [f32],
         workspace: &mut [f32],
         executor: &(impl Executor + Sync),

@@ -234,24 +234,10 @@ impl Loss {
         target: Target<'_>,
         grad: Option<&mut [f32]>,
     ) -> Result<f32> {
-        if batch == 0 {
-            return Err(Error::EmptyBatch);
-        }
-        self.validate()?;
-        let elements = batch
-            .checked_mul(outputs)
-            .ok_or(Error::InvalidArgument { name: "batch", reason: "batch × outputs overflows usize" })?;
-        check_len("output", elements, output.len())?;
-        if let Some(g) = grad.as_deref() {
-            check_len("loss gradient", elements, g.len())?;
-        }
-        self.check_target(batch, outputs, target)?;
-        let loss = self.mean(output, outputs, target, grad);
-        if loss.is_finite() {
-            Ok(loss)
-        } else {
-            Err(Error::NonFiniteLoss)
-        }
+        let about = About { name: self.name(), kind: self.target_kind(), valid: self.validate() };
+        evaluate_checked(about, output, Shape { batch, outputs }, target, grad, |grad| {
+            self.mean(output, outputs, target, grad)
+        })
     }
 }
 
@@ -259,16 +245,115 @@ impl Loss {
     /// Checks `target` for a batch of `batch` samples with `outputs` each: its kind, its
     /// length, and every class label below `outputs`.
     pub(crate) fn check_target(self, batch: usize, outputs: usize, target: Target<'_>) -> Result<()> {
-        match (self.target_kind(), target) {
-            (TargetKind::Values, Target::Values(t)) => check_len("target", batch.saturating_mul(outputs), t.len()),
-            (TargetKind::Classes, Target::Classes(labels)) => {
-                check_len("target", batch, labels.len())?;
-                match labels.iter().enumerate().find(|(_, &l)| l >= outputs) {
-                    Some((sample, &label)) => Err(Error::LabelOutOfRange { sample, label, classes: outputs }),
-                    None => Ok(()),
-                }
+        check_target(self.name(), self.target_kind(), Shape { batch, outputs }, target)
+    }
+}
+
+/// A loss that a training pass can evaluate ([`Spec::loss_and_gradients`]): [`Loss`], any
+/// member chosen at run time, or one member's own type ([`Mse`], [`Huber`], ...), which links
+/// only that loss's code into a firmware image.
+///
+/// [`Spec::loss_and_gradients`]: crate::Spec::loss_and_gradients
+pub trait BatchLoss: Copy {
+    /// [`Loss::evaluate`] for this loss.
+    fn evaluate(
+        self,
+        output: &[f32],
+        batch: usize,
+        outputs: usize,
+        target: Target<'_>,
+        grad: Option<&mut [f32]>,
+    ) -> Result<f32>;
+}
+
+impl BatchLoss for Loss {
+    fn evaluate(
+        self,
+        output: &[f32],
+        batch: usize,
+        outputs: usize,
+        target: Target<'_>,
+        grad: Option<&mut [f32]>,
+    ) -> Result<f32> {
+        Loss::evaluate(self, output, batch, outputs, target, grad)
+    }
+}
+
+impl<M: Member + Copy> BatchLoss for M {
+    fn evaluate(
+        self,
+        output: &[f32],
+        batch: usize,
+        outputs: usize,
+        target: Target<'_>,
+        grad: Option<&mut [f32]>,
+    ) -> Result<f32> {
+        let about = About { name: M::NAME, kind: M::TARGET, valid: self.validate() };
+        evaluate_checked(about, output, Shape { batch, outputs }, target, grad, |grad| {
+            self.mean(output, outputs, target, grad)
+        })
+    }
+}
+
+/// What the checks need to know of a loss: its name, its target kind, whether its
+/// hyper-parameters are valid.
+struct About {
+    name: &'static str,
+    kind: TargetKind,
+    valid: Result<()>,
+}
+
+/// A batch's shape: `batch` samples of `outputs` values.
+#[derive(Clone, Copy)]
+struct Shape {
+    batch: usize,
+    outputs: usize,
+}
+
+/// Every check of [`Loss::evaluate`], then `mean` (the loss's mean and gradient), then the
+/// finiteness check.
+fn evaluate_checked(
+    about: About,
+    output: &[f32],
+    shape: Shape,
+    target: Target<'_>,
+    grad: Option<&mut [f32]>,
+    mean: impl FnOnce(Option<&mut [f32]>) -> f32,
+) -> Result<f32> {
+    if shape.batch == 0 {
+        return Err(Error::EmptyBatch);
+    }
+    about.valid?;
+    let elements = shape
+        .batch
+        .checked_mul(shape.outputs)
+        .ok_or(Error::InvalidArgument { name: "batch", reason: "batch × outputs overflows usize" })?;
+    check_len("output", elements, output.len())?;
+    if let Some(g) = grad.as_deref() {
+        check_len("loss gradient", elements, g.len())?;
+    }
+    check_target(about.name, about.kind, shape, target)?;
+    let loss = mean(grad);
+    if loss.is_finite() {
+        Ok(loss)
+    } else {
+        Err(Error::NonFiniteLoss)
+    }
+}
+
+/// Checks `target` for a batch of `shape`: its kind, its length, and every class label below
+/// the output count.
+fn check_target(name: &'static str, kind: TargetKind, shape: Shape, target: Target<'_>) -> Result<()> {
+    let Shape { batch, outputs } = shape;
+    match (kind, target) {
+        (TargetKind::Values, Target::Values(t)) => check_len("target", batch.saturating_mul(outputs), t.len()),
+        (TargetKind::Classes, Target::Classes(labels)) => {
+            check_len("target", batch, labels.len())?;
+            match labels.iter().enumerate().find(|(_, &l)| l >= outputs) {
+                Some((sample, &label)) => Err(Error::LabelOutOfRange { sample, label, classes: outputs }),
+                None => Ok(()),
             }
-            (kind, _) => Err(Error::TargetKindMismatch { loss: self.name(), needs: kind.describe() }),
         }
+        (kind, _) => Err(Error::TargetKindMismatch { loss: name, needs: kind.describe() }),
     }
 }
