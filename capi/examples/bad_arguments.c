@@ -38,6 +38,29 @@ int main(void) {
         return 1;
     }
 
+    /* The build-time macros give eg_sizes' numbers, for every activation (slots of one or
+     * two floats a sample) and networks too small to pack. */
+    for (uint32_t code = 0; code <= 10; code++) {
+        const eg_layer net[3] = {{3, 5, code}, {5, 4, 4 /* tanh */}, {4, 2, 0}};
+        for (size_t batch = 1; batch <= 4; batch += 3) {
+            eg_sizes_t got;
+            const size_t params = EG_LAYER_PARAMS(3, 5) + EG_LAYER_PARAMS(5, 4) + EG_LAYER_PARAMS(4, 2);
+            const size_t slots = EG_LAYER_SLOT(5, code) + EG_LAYER_SLOT(4, 4) + EG_LAYER_SLOT(2, 0);
+            if (eg_sizes(net, 3, batch, &got) != EG_OK || got.params != params ||
+                got.workspace != EG_WORKSPACE(batch, slots, 5) || got.forward_workspace != EG_FORWARD_WORKSPACE(batch, slots) ||
+                got.model_file != EG_MODEL_FILE_BYTES(3, params)) {
+                fprintf(stderr, "FAIL: the size macros disagree with eg_sizes (activation %u, batch %zu)\n", code, batch);
+                failures++;
+            }
+        }
+    }
+    size_t adam_state = 0;
+    const eg_optimizer adam_for_size = {3, 0, {0.01f, 0.9f, 0.999f, 1e-8f, 0, 0}};
+    if (eg_optimizer_state_len(&adam_for_size, 13, &adam_state) != EG_OK || adam_state != EG_STATE_LEN(2, 13)) {
+        fprintf(stderr, "FAIL: EG_STATE_LEN disagrees with eg_optimizer_state_len\n");
+        failures++;
+    }
+
     float params[13], before[13], grads[13], workspace[256], out[4];
     expect_error(eg_init(layers, 2, NULL, 13, 1), "init with null params");
     expect_error(eg_init(layers, 2, params, 12, 1), "init with short params");

@@ -19,7 +19,10 @@ int main(void) {
 static const eg_layer XOR[2] = {{2, 4, 4 /* tanh */}, {4, 1, 3 /* sigmoid */}};
 static const float INPUT[8] = {0, 0, 0, 1, 1, 0, 1, 1};
 static const float TARGET[4] = {0, 1, 1, 0};
-static float params[17], grads[17], workspace[64], state[2 * 17];
+/* Sized at build time by the header's macros (train() checks them against eg_sizes). */
+#define XOR_PARAMS (EG_LAYER_PARAMS(2, 4) + EG_LAYER_PARAMS(4, 1))
+#define XOR_WORKSPACE EG_WORKSPACE(4, EG_LAYER_SLOT(4, 4) + EG_LAYER_SLOT(1, 3), 4)
+static float params[XOR_PARAMS], grads[XOR_PARAMS], workspace[XOR_WORKSPACE], state[EG_STATE_LEN(2, XOR_PARAMS)];
 
 /* One optimizer's own init and step functions (eg_sgd_init, eg_adam_step, ...): each links
  * only its optimizer, where eg_optimizer_init and eg_optimizer_step link all of them. */
@@ -31,21 +34,22 @@ typedef eg_status (*step_fn)(const eg_optimizer *, float, uint64_t *, float *, c
  * build time); the last loss. */
 static float train(const eg_optimizer *optimizer, init_fn init, step_fn step, size_t state_len, int steps) {
     eg_sizes_t sizes;
-    if (eg_sizes(XOR, 2, 4, &sizes) != EG_OK || sizes.params != 17 || sizes.workspace > 64) {
+    if (eg_sizes(XOR, 2, 4, &sizes) != EG_OK || sizes.params != XOR_PARAMS || sizes.workspace != XOR_WORKSPACE) {
         semihosting_write("xor: unexpected sizes\n");
         return 1.0f;
     }
     uint64_t counter;
-    eg_status status = eg_init_uniform(XOR, 2, params, 17, 42);
+    eg_status status = eg_init_uniform(XOR, 2, params, XOR_PARAMS, 42);
     if (status == EG_OK) {
         status = init(optimizer, state, state_len, &counter);
     }
     float loss = 1.0f;
     for (int i = 0; i < steps && status == EG_OK; i++) {
         /* The MSE function links only MSE, where eg_loss_and_gradients links every loss. */
-        status = eg_mse_loss_and_gradients(XOR, 2, params, 17, INPUT, 8, 4, TARGET, 4, grads, 17, workspace, 64, &loss);
+        status = eg_mse_loss_and_gradients(XOR, 2, params, XOR_PARAMS, INPUT, 8, 4, TARGET, 4, grads, XOR_PARAMS, workspace,
+                                           XOR_WORKSPACE, &loss);
         if (status == EG_OK) {
-            status = step(optimizer, -1.0f, &counter, params, grads, 17, state, state_len);
+            status = step(optimizer, -1.0f, &counter, params, grads, XOR_PARAMS, state, state_len);
         }
     }
     if (status != EG_OK) {
@@ -81,7 +85,7 @@ int main(void) {
     const eg_optimizer adam = {3, 0, {0.05f, 0.9f, 0.999f, 1e-8f, 0, 0}};
     float sgd_loss = train(&sgd, eg_sgd_init, eg_sgd_step, 0, 4000);
     semihosting_print_number("xor (sgd): mse ", sgd_loss);
-    float adam_loss = train(&adam, eg_adam_init, eg_adam_step, 2 * 17 /* m and v */, 2000);
+    float adam_loss = train(&adam, eg_adam_init, eg_adam_step, EG_STATE_LEN(2 /* m and v */, XOR_PARAMS), 2000);
     semihosting_print_number("xor (adam): mse ", adam_loss);
     int desktop = desktop_model();
     return sgd_loss < 0.01f && adam_loss < 0.01f && desktop ? 0 : 1;

@@ -9,6 +9,31 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+/* Sizes for a network fixed at build time, usable in array declarations
+ * (`static float params[EG_LAYER_PARAMS(2, 4) + EG_LAYER_PARAMS(4, 1)];`). eg_sizes gives
+ * the same numbers at run time. */
+/* Params (and grads) of a layer: its weights and biases. */
+#define EG_LAYER_PARAMS(inputs, outputs) (((inputs) + 1u) * (outputs))
+/* Floats one sample takes in a layer's workspace slot: its outputs, twice for the activations
+ * that keep their inputs or derivatives (5 gelu, 6 gelu_tanh, 7 silu, 9 softplus, 10 mish). */
+#define EG_LAYER_SLOT(outputs, activation) \
+    ((outputs) * (((activation) == 5u || (activation) == 6u || (activation) == 7u || (activation) == 9u || \
+                   (activation) == 10u) ? 2u : 1u))
+/* Training workspace for `batch` samples, `slots` the sum of the layers' EG_LAYER_SLOT and
+ * `max_width` the most outputs of any layer. Exact on targets without SIMD (a Cortex-M,
+ * where products are never packed); on a desktop, exact when no product is packed (one of
+ * its sides, batch, inputs or outputs, under 8, or every side under 20 and fewer than 8,192
+ * multiply-adds), and eg_sizes adds the packing buffers otherwise. */
+#define EG_WORKSPACE(batch, slots, max_width) ((batch) * ((slots) + 2u * (max_width)))
+/* The same for inference alone. */
+#define EG_FORWARD_WORKSPACE(batch, slots) ((batch) * (slots))
+/* A model file without a checkpoint, in bytes, for `layers` layers and `params` params. */
+#define EG_MODEL_FILE_BYTES(layers, params) (16u + 12u * (layers) + 4u + 4u * (params) + 4u)
+/* An optimizer's state: `buffers` (0 for plain SGD, 1 with momentum, 2 for Adam, 3 with
+ * AMSGrad; eg_optimizer_state_len tells) of `params` floats each. */
+#define EG_STATE_LEN(buffers, params) ((buffers) * (params))
+
+
 /**
  * The most layers a network passed through this interface may have.
  */
