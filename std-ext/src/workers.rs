@@ -6,7 +6,7 @@
 //! MNIST-sized network. A thread pool whose idle threads sleep pays a wake-up each time (tens
 //! of microseconds on a virtual machine, as much as a product's share of the work at batch
 //! 64). These workers instead spin on an atomic for a while after each piece, so the next
-//! product finds them awake, and sleep only after [`SPIN`] without work.
+//! product finds them awake, and sleep only after 500 µs without work (`SPIN`).
 //!
 //! Pieces are claimed one at a time from a shared counter, so a core slowed by a busy
 //! neighbour simply claims fewer of them; which thread runs a piece never changes what it
