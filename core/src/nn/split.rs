@@ -214,19 +214,9 @@ impl<E: Executor + Sync> LayerProducts for Split<'_, E> {
             return Packed(self.scratch).forward(x, weights, biases, y, s);
         };
         let y_t = &mut self.transposed[..s.outputs * s.batch];
-        run_pieces(self.executor, y_t, rows * s.batch, self.scratch, self.piece, &|i, piece, scratch| {
-            let w_rows = MatRef::row_major(&weights[i * rows * s.inputs..], s.inputs);
-            gemm(
-                piece.len() / s.batch,
-                s.batch,
-                s.inputs,
-                w_rows,
-                MatRef::transposed(x, s.inputs),
-                piece,
-                false,
-                scratch,
-            );
-        });
+        let w_rows = |first: usize| MatRef::row_major(&weights[first * s.inputs..], s.inputs);
+        let product = Pieces { rows, cols: s.batch, depth: s.inputs };
+        product.run(self.executor, y_t, &w_rows, MatRef::transposed(x, s.inputs), self.scratch, self.piece);
         transpose_with_row_offsets(y_t, s.outputs, s.batch, biases, y);
     }
 
@@ -234,21 +224,11 @@ impl<E: Executor + Sync> LayerProducts for Split<'_, E> {
         let Some(rows) = split_rows(s.outputs, s) else {
             return Packed(self.scratch).weight_gradient(dz, x, grad_weights, s);
         };
+        // Rows of dZᵀ: columns of dZ, read in place through the strides.
+        let dz_t_rows = |first: usize| MatRef::transposed(&dz[first..], s.outputs);
+        let product = Pieces { rows, cols: s.inputs, depth: s.batch };
         let grad_weights = &mut grad_weights[..s.outputs * s.inputs];
-        run_pieces(self.executor, grad_weights, rows * s.inputs, self.scratch, self.piece, &|i, piece, scratch| {
-            // Rows i·rows.. of dZᵀ: columns of dZ, read in place through the strides.
-            let dz_t_rows = MatRef::transposed(&dz[i * rows..], s.outputs);
-            gemm(
-                piece.len() / s.inputs,
-                s.inputs,
-                s.batch,
-                dz_t_rows,
-                MatRef::row_major(x, s.inputs),
-                piece,
-                false,
-                scratch,
-            );
-        });
+        product.run(self.executor, grad_weights, &dz_t_rows, MatRef::row_major(x, s.inputs), self.scratch, self.piece);
     }
 
     fn input_gradient(&mut self, dz: &[f32], weights: &[f32], dx: &mut [f32], s: Shape) {
@@ -256,22 +236,41 @@ impl<E: Executor + Sync> LayerProducts for Split<'_, E> {
             return Packed(self.scratch).input_gradient(dz, weights, dx, s);
         };
         let dx_t = &mut self.transposed[..s.inputs * s.batch];
-        run_pieces(self.executor, dx_t, rows * s.batch, self.scratch, self.piece, &|i, piece, scratch| {
-            // Rows i·rows.. of Wᵀ: columns of W, read in place through the strides.
-            let w_t_rows = MatRef::transposed(&weights[i * rows..], s.inputs);
-            gemm(
-                piece.len() / s.batch,
-                s.batch,
-                s.outputs,
-                w_t_rows,
-                MatRef::transposed(dz, s.outputs),
-                piece,
-                false,
-                scratch,
-            );
-        });
+        // Rows of Wᵀ: columns of W, read in place through the strides.
+        let w_t_rows = |first: usize| MatRef::transposed(&weights[first..], s.inputs);
+        let product = Pieces { rows, cols: s.batch, depth: s.outputs };
+        product.run(self.executor, dx_t, &w_t_rows, MatRef::transposed(dz, s.outputs), self.scratch, self.piece);
         let zeros = &mut self.zeros[..s.inputs];
         zeros.fill(0.0);
         transpose_with_row_offsets(dx_t, s.inputs, s.batch, zeros, dx);
+    }
+}
+
+/// A product `C = A·B` cut into pieces of `rows` rows of `A` (and of `C`, row-major with `cols`
+/// columns); `depth` is the dimension the product sums over.
+#[derive(Clone, Copy)]
+struct Pieces {
+    rows: usize,
+    cols: usize,
+    depth: usize,
+}
+
+impl Pieces {
+    /// Computes `c` through `executor`, piece `i` from `a_from(i · rows)` (A from that row
+    /// on: a view into the operand, no copy) and `b`, each piece with `scratch_len` values of
+    /// `scratch` for its packing.
+    fn run<'a>(
+        self,
+        executor: &(impl Executor + Sync),
+        c: &mut [f32],
+        a_from: &(dyn Fn(usize) -> MatRef<'a> + Sync),
+        b: MatRef<'a>,
+        scratch: &mut [f32],
+        scratch_len: usize,
+    ) {
+        let Pieces { rows, cols, depth } = self;
+        run_pieces(executor, c, rows * cols, scratch, scratch_len, &|i, piece, scratch| {
+            gemm(piece.len() / cols, cols, depth, a_from(i * rows), b, piece, false, scratch);
+        });
     }
 }
