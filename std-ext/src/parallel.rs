@@ -111,8 +111,8 @@ const COMBINE_PIECE: usize = 16 * 1024;
 
 /// `sum[i] = w₀·sum[i] + w₁·g₁[i] + w₂·g₂[i] + ...` (shard 0's gradient is `sum`), in that
 /// order for every element, so the result does not depend on how the pieces are shared out
-/// over the current rayon pool: one pass over memory, where scaling each shard's gradient and
-/// then adding them took three.
+/// over the current rayon pool; one pass over memory (scaling each shard's gradient, then
+/// adding them, would take three).
 fn combine(sum: &mut [f32], shards: &[Shard]) {
     let Some((first, others)) = shards.split_first() else { return };
     if others.is_empty() {
