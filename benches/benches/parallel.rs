@@ -9,8 +9,10 @@
 //!
 //! Workloads: W1 (784-256-128-10, SGD) at batch 64 and 256, W3 (256-1024-1024-10, Adam) at
 //! batch 256, and W1 at batch 64 again while another thread spins on one core for the whole
-//! table (a busy neighbour). `cargo bench -p embergrad-benches --bench parallel [filter]`;
-//! `ROUNDS` sets the rounds (default 15).
+//! table (a busy neighbour). Before and after the tables, the FMA loop's speed-up on two
+//! threads shows whether the machine had two cores to give (see `fma_scaling`).
+//! `cargo bench -p embergrad-benches --bench parallel [filter]`; `ROUNDS` sets the rounds
+//! (default 15).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -100,7 +102,28 @@ fn table(title: &str, w: u64, widths: &[usize], batch: usize, optimizer: Optimiz
     }
 }
 
+/// How much faster the FMA peak loop runs on two threads than on one: 2 when the two vCPUs
+/// are two cores, 1 when they share one (it happens on these VMs, for minutes at a time, and
+/// then no parallel mode can pay). Printed before and after the tables.
+fn fma_scaling() -> f64 {
+    use embergrad::kernels::internals::fma_peak;
+    use std::time::Instant;
+    let iters = 2_000_000;
+    let rate = |threads: usize| {
+        let start = Instant::now();
+        let flops: u64 = std::thread::scope(|scope| {
+            let runs: Vec<_> = (0..threads).map(|_| scope.spawn(|| fma_peak(iters))).collect();
+            runs.into_iter().map(|run| run.join().unwrap()).sum()
+        });
+        flops as f64 / start.elapsed().as_secs_f64()
+    };
+    let mut ratios: Vec<f64> = (0..5).map(|_| rate(2) / rate(1)).collect();
+    ratios.sort_by(f64::total_cmp);
+    ratios[2]
+}
+
 fn main() {
+    println!("FMA loop, 2 threads over 1: x{:.2}", fma_scaling());
     let sgd = Optimizer::Sgd(Sgd::new(0.01));
     let adam = Optimizer::Adam(Adam { lr: 1e-3, ..Adam::default() });
     let w1 = [784, 256, 128, 10];
@@ -117,4 +140,5 @@ fn main() {
         table("W1 batch 64, busy neighbour", 1, &w1, 64, sgd);
         stop.store(true, Ordering::Relaxed);
     });
+    println!("\nFMA loop, 2 threads over 1: x{:.2}", fma_scaling());
 }

@@ -62,8 +62,8 @@ pub struct TrainerConfig {
     /// ([`Spec::loss_and_gradients_split`]), each large product and the optimizer's update
     /// cut into pieces for `threads` threads; more: data parallelism, the batch cut into
     /// this many shards on the rayon pool, whose gradients are then summed. Results depend on
-    /// this number, never on the number of threads. The split pass is the faster of the two on
-    /// every workload measured but one (`benches/benches/parallel.rs`; docs/PARALLEL.md).
+    /// this number, never on the number of threads. The split pass is as fast as the shards or
+    /// faster on every workload measured (`benches/benches/parallel.rs`; docs/PARALLEL.md).
     pub shards: usize,
     /// Threads of the split pass, the calling one included; 0 (the default) picks
     /// [`workers::default_threads`](crate::workers::default_threads) for the network and

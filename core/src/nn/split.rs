@@ -32,9 +32,12 @@ use crate::nn::spec::Spec;
 /// (`rows × batch × k` multiply-adds).
 pub const MIN_PIECE_ROWS: usize = 64;
 
-/// At most this many pieces per product: enough that a core slowed by a busy neighbour hands
-/// pieces to the other one, few enough that the repeated packing stays small.
-pub const MAX_PIECES: usize = 4;
+/// At most this many pieces per product: one per core of the two-core machines this is tuned
+/// on. Each further piece packs the batch-sized operand again and cuts the product's tiles
+/// smaller, which cost more than finer sharing gained, even beside a busy neighbour
+/// (docs/PARALLEL.md). More cores would want more pieces; shards spread a batch over any
+/// number.
+pub const MAX_PIECES: usize = 2;
 
 /// Products with fewer multiply-adds than this run whole: a fork and a join cost a few
 /// microseconds, about what a core does with this many multiply-adds.
@@ -100,7 +103,7 @@ impl Spec<'_> {
     /// ```
     /// use embergrad::{Activation, LayerSpec, Spec};
     /// let mnist = [LayerSpec::new(784, 256, Activation::Relu), LayerSpec::new(256, 10, Activation::Identity)];
-    /// assert_eq!(Spec::new(&mnist).split_pieces(64), 4);
+    /// assert_eq!(Spec::new(&mnist).split_pieces(64), 2);
     /// assert_eq!(Spec::new(&mnist).split_pieces(1), 1);
     /// let linear = [LayerSpec::new(784, 10, Activation::Identity)];
     /// assert_eq!(Spec::new(&linear).split_pieces(1024), 1);
