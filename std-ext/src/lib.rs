@@ -10,6 +10,7 @@
 pub mod dataset;
 pub mod metrics;
 pub mod model;
+pub mod pace;
 pub mod parallel;
 pub mod plot;
 pub mod preprocess;

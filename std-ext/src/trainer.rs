@@ -15,6 +15,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::dataset::{Dataset, Gathered};
 use crate::metrics::{evaluate, Metrics};
 use crate::model::{self, ModelError, TrainingState};
+use crate::pace::Pace;
 use crate::parallel::ShardedGradients;
 use crate::preprocess::Preprocess;
 use crate::workers::{default_threads, Workers};
@@ -67,7 +68,9 @@ pub struct TrainerConfig {
     pub shards: usize,
     /// Threads of the split pass, the calling one included; 0 (the default) picks
     /// [`workers::default_threads`](crate::workers::default_threads) for the network and
-    /// batch size. (Shards run on the rayon pool, whatever this says.)
+    /// batch size. (Shards run on the rayon pool, whatever this says.) While training, the
+    /// trainer times a few steps on one thread now and then and runs on one while that is
+    /// faster ([`crate::pace`]: a virtual machine's second vCPU is not always a core).
     pub threads: usize,
     /// Stop when the validation loss has not improved for this many epochs, and keep the best
     /// params.
@@ -262,6 +265,9 @@ impl Trainer {
         // Without threads of its own (a system that refuses them), the pass runs its pieces
         // on this thread: the same results, only slower.
         let workers = Workers::new(threads).or_else(|_| Workers::new(1)).expect("no thread is started for 1");
+        // Whether the threads pay, timed as training goes (see `pace.rs`); results are the
+        // same either way.
+        let mut pace = Pace::default();
         while self.epoch < self.config.epochs {
             let epoch = self.epoch + 1;
             let lr = self.config.schedule.lr_at(base_lr, self.epoch as u64) * self.lr_reduction(base_lr);
@@ -273,6 +279,8 @@ impl Trainer {
             for (index, chunk) in order.chunks(self.config.batch_size).enumerate() {
                 train.gather(chunk, &mut gathered);
                 let batch = Batch::new(&gathered.inputs, gathered.target(), chunk.len());
+                workers.set_sharing(pace.next_sharing());
+                let step_started = Instant::now();
                 let outcome = if self.config.shards > 1 {
                     self.sharded.loss_and_gradients(&spec, net.params(), &batch, self.config.loss, &mut self.grads)
                 } else {
@@ -288,6 +296,10 @@ impl Trainer {
                     Ok(loss) if grad_norm(&self.grads).is_finite() => {
                         let OptimizerState { optimizer, steps, buffer } = &mut self.optimizer;
                         optimizer.step_split(lr_now, steps, net.params_mut(), &self.grads, buffer, &workers)?;
+                        // Full batches only: the pace compares steps of one size.
+                        if workers.threads() > 1 && chunk.len() == self.config.batch_size {
+                            pace.record(step_started.elapsed().as_secs_f64());
+                        }
                         total += f64::from(loss);
                         counted += 1;
                         false

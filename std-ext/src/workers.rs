@@ -138,6 +138,8 @@ pub struct Workers {
     shared: Arc<Shared>,
     threads: Vec<JoinHandle<()>>,
     busy: AtomicBool,
+    /// Whether calls share their pieces with the workers (see [`Workers::set_sharing`]).
+    sharing: AtomicBool,
     next_generation: AtomicU32,
 }
 
@@ -158,8 +160,13 @@ impl Workers {
             panicked: AtomicBool::new(false),
             shutdown: AtomicBool::new(false),
         });
-        let mut workers =
-            Workers { shared, threads: Vec::new(), busy: AtomicBool::new(false), next_generation: AtomicU32::new(1) };
+        let mut workers = Workers {
+            shared,
+            threads: Vec::new(),
+            busy: AtomicBool::new(false),
+            sharing: AtomicBool::new(true),
+            next_generation: AtomicU32::new(1),
+        };
         for i in 1..threads {
             let shared = Arc::clone(&workers.shared);
             // On an error, dropping `workers` stops the threads started so far.
@@ -173,6 +180,19 @@ impl Workers {
     /// Threads that run pieces, the caller's included.
     pub fn threads(&self) -> usize {
         self.threads.len() + 1
+    }
+
+    /// Shares pieces with the workers (`true`, the start) or runs every call's pieces on its
+    /// own thread (`false`), e.g. while the machine's other cores do not pay (see
+    /// [`crate::pace`]). Results are the same either way.
+    pub fn set_sharing(&self, sharing: bool) {
+        self.sharing.store(sharing, Ordering::Relaxed);
+    }
+
+    /// Whether calls share their pieces with the workers: they have any, and
+    /// [`Workers::set_sharing`] has not turned sharing off.
+    pub fn is_sharing(&self) -> bool {
+        !self.threads.is_empty() && self.sharing.load(Ordering::Relaxed)
     }
 }
 
@@ -216,7 +236,7 @@ impl Workers {
 impl Executor for Workers {
     fn for_each<T: Send>(&self, items: &mut [T], task: &(dyn Fn(usize, &mut T) + Sync)) {
         let pieces = match u32::try_from(items.len()) {
-            Ok(pieces) if pieces >= 2 && !self.threads.is_empty() => pieces,
+            Ok(pieces) if pieces >= 2 && self.is_sharing() => pieces,
             _ => return InOrder.for_each(items, task),
         };
         if self.busy.swap(true, Ordering::Acquire) {

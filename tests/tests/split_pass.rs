@@ -278,6 +278,21 @@ fn workers_give_the_bits_of_the_one_thread_run() {
     }
 }
 
+#[test]
+fn sharing_turned_off_and_on_between_steps_changes_no_bit() {
+    let case = Case::new(&[784, 256, 128, 10], 64, 22);
+    let (loss, grads) = case.split(&InOrder);
+    let workers = Workers::new(2).unwrap();
+    assert!(workers.is_sharing() && !Workers::new(1).unwrap().is_sharing());
+    for sharing in [false, true, false, true] {
+        workers.set_sharing(sharing);
+        assert_eq!(workers.is_sharing(), sharing);
+        let (other_loss, other_grads) = case.split(&workers);
+        assert_eq!(other_loss.to_bits(), loss.to_bits(), "sharing {sharing}: loss");
+        assert!(bits(&other_grads) == bits(&grads), "sharing {sharing}: gradients differ");
+    }
+}
+
 /// `items[i] = (i + 1, i)` for `len` items through `executor`, checked.
 fn fill_items(executor: &impl Executor, len: usize) {
     let mut items = vec![(0usize, usize::MAX); len];
