@@ -465,55 +465,47 @@ fn decode<const OPTIMIZER: bool>(bytes: &[u8], out: &mut Outputs<'_>) -> Result<
     } else {
         None
     };
-    let checkpoint = if flags & FLAG_CHECKPOINT != 0 && !OPTIMIZER {
-        // Read over: the optimizer's head (code, flags, two reserved zero bytes), its six
-        // values, the counters, and the state after its length.
-        let offset = r.pos;
-        if [r.u8()?, r.u8()?, r.u8()?, r.u8()?][2..] != [0, 0] {
-            return Err(Error::ModelFile {
-                reason: "optimizer section has unknown flags or non-zero reserved fields",
-                offset,
-            });
-        }
-        for _ in 0..6 {
-            r.f32()?;
-        }
-        let (_steps, _epoch) = (r.u64()?, r.u64()?);
-        let state_len = r.u32()? as usize;
-        r.floats(state_len, None)?;
-        None
-    } else if flags & FLAG_CHECKPOINT != 0 {
+    let checkpoint = if flags & FLAG_CHECKPOINT != 0 {
         let offset = r.pos;
         let head = [r.u8()?, r.u8()?, r.u8()?, r.u8()?];
         let mut values = [0.0f32; 6];
         for v in &mut values {
             *v = r.f32()?;
         }
-        let optimizer = Optimizer::from_file_parts(head[0], head[1], &values)
-            .ok_or(Error::ModelFile { reason: "unknown optimizer", offset })?;
-        // Reserved bytes, unknown flag bits and unused slots must be zero: one model, one
-        // encoding (what `save` writes back is bit for bit what was read).
-        let (kind, flags, canonical) = optimizer.file_parts();
-        let same_values = canonical.iter().zip(&values).all(|(a, b)| a.to_bits() == b.to_bits());
-        if head != [kind, flags, 0, 0] || !same_values {
-            return Err(Error::ModelFile {
-                reason: "optimizer section has unknown flags or non-zero reserved fields",
-                offset,
-            });
-        }
-        optimizer.validate().map_err(|_| Error::ModelFile { reason: "invalid optimizer hyper-parameters", offset })?;
+        let reserved =
+            Error::ModelFile { reason: "optimizer section has unknown flags or non-zero reserved fields", offset };
+        // Without `OPTIMIZER` the optimizer is read over: only its reserved bytes are checked.
+        let optimizer = if OPTIMIZER {
+            let optimizer = Optimizer::from_file_parts(head[0], head[1], &values)
+                .ok_or(Error::ModelFile { reason: "unknown optimizer", offset })?;
+            // Reserved bytes, unknown flag bits and unused slots must be zero: one model, one
+            // encoding (what `save` writes back is bit for bit what was read).
+            let (kind, flags, canonical) = optimizer.file_parts();
+            let same_values = canonical.iter().zip(&values).all(|(a, b)| a.to_bits() == b.to_bits());
+            if head != [kind, flags, 0, 0] || !same_values {
+                return Err(reserved);
+            }
+            optimizer
+                .validate()
+                .map_err(|_| Error::ModelFile { reason: "invalid optimizer hyper-parameters", offset })?;
+            Some(optimizer)
+        } else if head[2..] != [0, 0] {
+            return Err(reserved);
+        } else {
+            None
+        };
         let steps = r.u64()?;
         let epoch = r.u64()?;
         let state_offset = r.pos;
         let state_len = r.u32()? as usize;
-        if state_len != optimizer.state_len(param_len) {
+        if optimizer.is_some_and(|o| state_len != o.state_len(param_len)) {
             return Err(Error::ModelFile {
                 reason: "optimizer state length does not fit the optimizer",
                 offset: state_offset,
             });
         }
         r.floats(state_len, out.state.as_deref_mut())?;
-        Some(CheckpointInfo { optimizer, steps, epoch, state_len })
+        optimizer.map(|optimizer| CheckpointInfo { optimizer, steps, epoch, state_len })
     } else {
         None
     };
