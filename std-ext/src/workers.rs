@@ -197,9 +197,9 @@ impl Workers {
 }
 
 impl Workers {
-    /// Runs `task(i)` for every `i < pieces` on the caller and the workers; returns when all
-    /// have returned (re-raising a panic of any of them as a panic here).
-    fn run(&self, pieces: u32, task: &(dyn Fn(usize) + Sync + '_)) {
+    /// Runs `task(i)` for every `i < pieces` on the caller and the workers; returns, when all
+    /// have returned, whether any of them panicked.
+    fn run(&self, pieces: u32, task: &(dyn Fn(usize) + Sync + '_)) -> bool {
         let shared = &*self.shared;
         let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);
         shared.finished.store(0, Ordering::Release);
@@ -226,10 +226,7 @@ impl Workers {
             rounds = rounds.saturating_add(1);
         }
         *shared.job.lock().unwrap_or_else(|e| e.into_inner()) = None;
-        if shared.panicked.load(Ordering::Acquire) {
-            self.busy.store(false, Ordering::Release);
-            panic!("a piece run by embergrad's workers panicked");
-        }
+        shared.panicked.load(Ordering::Acquire)
     }
 }
 
@@ -245,13 +242,16 @@ impl Executor for Workers {
         }
         let base = Items(items.as_mut_ptr());
         let base = &base;
-        self.run(pieces, &|i| {
+        let panicked = self.run(pieces, &|i| {
             // SAFETY: `i < items.len()`, and each index is claimed by one thread only, so this
             // is the only reference to item `i`; `items` outlives the call (`run` waits).
             let item = unsafe { &mut *base.0.add(i) };
             task(i, item);
         });
         self.busy.store(false, Ordering::Release);
+        if panicked {
+            panic!("a piece run by embergrad's workers panicked");
+        }
     }
 }
 
