@@ -435,28 +435,27 @@ type UpdatePiece<'a, const S: usize> = (&'a mut [f32], &'a [f32], [&'a mut [f32]
 /// Runs `update` over pieces of the parameters (with the matching pieces of `grads` and of
 /// each state buffer) through `executor`, or once over everything when the executor runs
 /// pieces in turn or the update is too small to share.
-pub(crate) fn in_pieces<const S: usize>(
-    executor: &(impl Executor + Sync),
+pub(crate) fn in_pieces<E: Executor + Sync, const S: usize>(
+    executor: &E,
     params: &mut [f32],
     grads: &[f32],
     states: [&mut [f32]; S],
     update: Update<'_, S>,
 ) {
-    fn parallel<E: Executor>(_: &E) -> bool {
-        E::PARALLEL
-    }
     let n = params.len();
-    if !parallel(executor) || n < 2 * UPDATE_PIECE {
+    if !E::PARALLEL || n < 2 * UPDATE_PIECE {
         return update(params, grads, states);
     }
     let piece_len = n.div_ceil(MAX_UPDATE_PIECES).next_multiple_of(UPDATE_PIECE);
     let mut pieces: [Option<UpdatePiece<'_, S>>; MAX_UPDATE_PIECES] = Default::default();
     let (mut params, mut grads, mut states) = (params, grads, states);
+    let mut count = 0;
     for piece in pieces.iter_mut() {
         let len = piece_len.min(params.len());
         if len == 0 {
             break;
         }
+        count += 1;
         let (p, p_rest) = core::mem::take(&mut params).split_at_mut(len);
         let (g, g_rest) = grads.split_at(len);
         let s: [&mut [f32]; S] = core::array::from_fn(|k| {
@@ -467,7 +466,7 @@ pub(crate) fn in_pieces<const S: usize>(
         *piece = Some((p, g, s));
         (params, grads) = (p_rest, g_rest);
     }
-    executor.for_each(&mut pieces, &|_, piece| {
+    executor.for_each(&mut pieces[..count], &|_, piece| {
         if let Some((params, grads, states)) = piece {
             update(params, grads, core::array::from_fn(|k| core::mem::take(&mut states[k])));
         }
