@@ -128,11 +128,14 @@ impl Spec<'_> {
     /// [`Spec::workspace_len`]: room for a transposed product and each piece's packing);
     /// `usize::MAX` if it does not fit in a `usize`.
     pub fn split_workspace_len(&self, batch: usize) -> usize {
-        let scratch = self.split_scratch(batch);
+        self.split_scratch(batch).map_or(usize::MAX, |scratch| self.split_workspace_len_with(batch, &scratch))
+    }
+
+    /// [`Spec::split_workspace_len`] from the pass's `scratch` at `batch` samples.
+    fn split_workspace_len_with(&self, batch: usize, scratch: &SplitScratch) -> usize {
         let base = self.checked_workspace_len(batch, false).unwrap_or(usize::MAX);
-        scratch
-            .and_then(|s| base.checked_add(s.transposed)?.checked_add(s.zeros)?.checked_add(s.shared))
-            .unwrap_or(usize::MAX)
+        let needed = base.checked_add(scratch.transposed).and_then(|n| n.checked_add(scratch.zeros));
+        needed.and_then(|n| n.checked_add(scratch.shared)).unwrap_or(usize::MAX)
     }
 
     /// [`Spec::loss_and_gradients`] with its large products cut into pieces that `executor`
@@ -167,8 +170,10 @@ impl Spec<'_> {
     ) -> Result<f32> {
         self.check_samples(params.len(), batch.input.len(), batch.size)?;
         check_len("grads", self.param_len(), grads.len())?;
-        check_min_len("workspace", self.split_workspace_len(batch.size), workspace.len())?;
-        let scratch = self.split_scratch(batch.size).expect("the workspace check computed it");
+        let scratch = self.split_scratch(batch.size);
+        let needed = scratch.as_ref().map_or(usize::MAX, |s| self.split_workspace_len_with(batch.size, s));
+        check_min_len("workspace", needed, workspace.len())?;
+        let scratch = scratch.expect("a workspace long enough means the scratch was counted");
         let (activations, buffers, rest) = self.split_workspace(workspace, batch.size);
         let (transposed, rest) = rest.split_at_mut(scratch.transposed);
         let (zeros, rest) = rest.split_at_mut(scratch.zeros);
