@@ -597,16 +597,22 @@ pub unsafe extern "C" fn eg_softmax_ce_smoothing_loss_and_gradients(
     unsafe { loss_and_gradients(loss_type, pass, Targets::Classes(classes, classes_len), loss) }
 }
 
-/// The optimizer `optimizer` describes, or an error.
+/// The optimizer `optimizer` describes, checked, or an error.
 unsafe fn optimizer(optimizer: *const EgOptimizer) -> Result<Optimizer, EgStatus> {
+    let decoded = unsafe { picked(Some, optimizer)? };
+    decoded.validate().map_err(status)?;
+    Ok(decoded)
+}
+
+/// What `pick` makes of the optimizer `optimizer` describes (not checked), or an error: a
+/// null pointer, an unknown code, or an optimizer `pick` refuses.
+unsafe fn picked<S>(pick: fn(Optimizer) -> Option<S>, optimizer: *const EgOptimizer) -> Result<S, EgStatus> {
     if optimizer.is_null() {
         return Err(EG_NULL_POINTER);
     }
     // SAFETY: non-null, and the caller promises it points to an `EgOptimizer`.
     let o = unsafe { *optimizer };
-    let decoded = Optimizer::from_file_parts(o.kind, o.flags, &o.values).ok_or(EG_UNKNOWN_CODE)?;
-    decoded.validate().map_err(status)?;
-    Ok(decoded)
+    Optimizer::from_file_parts(o.kind, o.flags, &o.values).and_then(pick).ok_or(EG_UNKNOWN_CODE)
 }
 
 /// The length of the optimizer's state buffer for `param_len` parameters.
@@ -678,12 +684,7 @@ unsafe fn init_one<S: Step>(
     steps: *mut u64,
 ) -> EgStatus {
     run(|| {
-        if opt.is_null() {
-            return Err(EG_NULL_POINTER);
-        }
-        // SAFETY: non-null, and the caller promises an `EgOptimizer` there.
-        let o = unsafe { *opt };
-        let config = Optimizer::from_file_parts(o.kind, o.flags, &o.values).and_then(pick).ok_or(EG_UNKNOWN_CODE)?;
+        let config = unsafe { picked(pick, opt)? };
         config.validate_with_lr(config.lr()).map_err(status)?;
         let state = unsafe { view_mut(state, state_len)? };
         if steps.is_null() {
@@ -709,12 +710,10 @@ unsafe fn step_one<S: Step>(
     state_len: usize,
 ) -> EgStatus {
     run(|| {
-        if opt.is_null() || steps.is_null() {
+        if steps.is_null() {
             return Err(EG_NULL_POINTER);
         }
-        // SAFETY: non-null, and the caller promises an `EgOptimizer` there.
-        let o = unsafe { *opt };
-        let config = Optimizer::from_file_parts(o.kind, o.flags, &o.values).and_then(pick).ok_or(EG_UNKNOWN_CODE)?;
+        let config = unsafe { picked(pick, opt)? };
         let (params, grads) = unsafe { (view_mut(params, len)?, view(grads, len)?) };
         let state = unsafe { view_mut(state, state_len)? };
         // SAFETY: `steps` is non-null, and the caller promises a writable `u64` there.
